@@ -1,0 +1,3 @@
+module github.com/universal-atomic-installer/uai
+
+go 1.26.7
