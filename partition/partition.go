@@ -16,7 +16,7 @@ type Disk struct {
 	Model              string   `json:"model,omitempty"`
 	Serial             string   `json:"serial,omitempty"`
 	WWN                string   `json:"wwn,omitempty"`
-	Transport          string   `json:"transport,omitempty"` // nvme, sata, usb, virtio, mmc, loop, file
+	Transport          string   `json:"transport,omitempty"` // nvme, sata, usb, virtio, mmc, scsi, loop, file
 	Rotational         bool     `json:"rotational,omitempty"`
 	Removable          bool     `json:"removable,omitempty"`
 	ReadOnly           bool     `json:"read_only,omitempty"`
@@ -25,6 +25,11 @@ type Disk struct {
 	// Table is "gpt", "mbr" or "" (none found).
 	Table      string     `json:"table,omitempty"`
 	Partitions []Existing `json:"partitions,omitempty"`
+	// Filesystem and Label describe a filesystem written straight onto the
+	// whole disk (no partition table), e.g. a "superfloppy" USB stick; such
+	// a disk is not empty even though it has no table.
+	Filesystem string `json:"filesystem,omitempty"`
+	Label      string `json:"label,omitempty"`
 	// Refusals lists every reason the disk may not be installed to; empty
 	// means installable (size is checked against an edition separately).
 	Refusals []string `json:"refusals,omitempty"`
@@ -36,13 +41,17 @@ type Existing struct {
 	StartBytes uint64 `json:"start_bytes"`
 	SizeBytes  uint64 `json:"size_bytes"`
 	TypeGUID   string `json:"type_guid,omitempty"`
+	// MBRType is the partition type byte ("0x83") on an MBR disk, where
+	// there is no type GUID.
+	MBRType    string `json:"mbr_type,omitempty"`
 	Name       string `json:"name,omitempty"`
 	Filesystem string `json:"filesystem,omitempty"`
 	Label      string `json:"label,omitempty"`
 }
 
-// Empty reports whether the disk has no partition table and no partitions.
-func (d Disk) Empty() bool { return d.Table == "" && len(d.Partitions) == 0 }
+// Empty reports whether the disk has no partition table, no partitions and
+// no whole-disk filesystem: only then may it be written without a wipe.
+func (d Disk) Empty() bool { return d.Table == "" && len(d.Partitions) == 0 && d.Filesystem == "" }
 
 // Installable reports whether nothing refuses the disk.
 func (d Disk) Installable() bool { return len(d.Refusals) == 0 }
