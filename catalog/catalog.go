@@ -1,6 +1,7 @@
-// Package catalog reads, validates and serves the catalog of installable
-// bootc editions (apiVersion uai.catalog/v1).
+// Package catalog reads, validates and serves the catalog of installable bootc editions (apiVersion uai.catalog/v1).
 package catalog
+
+import "slices"
 
 // APIVersion is the only catalog format this build reads.
 const APIVersion = "uai.catalog/v1"
@@ -20,6 +21,11 @@ type Edition struct {
 	// Image is a fully qualified reference with a tag, no transport:
 	// "quay.io/fedora/fedora-bootc:44". It is also the --target-imgref.
 	Image string `json:"image"`
+	// Aliases are other references known to publish the same edition (an
+	// older namespace, a mirror), in the same form as Image. They exist so
+	// that a booted system whose origin is an alias is recognised as this
+	// edition; they are never installed instead of Image.
+	Aliases []string `json:"aliases,omitempty"`
 	// Digest optionally pins the image ("sha256:<64 hex>").
 	Digest string `json:"digest,omitempty"`
 	// Arches are OCI architecture names ("amd64", "arm64").
@@ -50,6 +56,18 @@ type Signature struct {
 	PublicKey string `json:"publicKey,omitempty"`
 }
 
+// Values of Signature.Policy.
+const (
+	PolicyNone     = "none"
+	PolicySigstore = "sigstore"
+)
+
+// Values of Edition.Firmware and Machine.Firmware.
+const (
+	FirmwareUEFI = "uefi"
+	FirmwareBIOS = "bios"
+)
+
 // MinDiskBytes is the minimum disk size in bytes.
 func (e Edition) MinDiskBytes() uint64 { return uint64(e.MinDiskGiB) << 30 }
 
@@ -64,4 +82,21 @@ func (c *Catalog) Lookup(id string) (Edition, bool) {
 		}
 	}
 	return Edition{}, false
+}
+
+// Clone returns a deep copy, so that a caller may change its catalog without
+// changing anyone else's (Embedded hands out clones of one parsed value).
+func (c *Catalog) Clone() *Catalog {
+	if c == nil {
+		return nil
+	}
+	out := &Catalog{APIVersion: c.APIVersion, Editions: make([]Edition, len(c.Editions))}
+	for i, e := range c.Editions {
+		e.Aliases = slices.Clone(e.Aliases)
+		e.Arches = slices.Clone(e.Arches)
+		e.Firmware = slices.Clone(e.Firmware)
+		e.Kargs = slices.Clone(e.Kargs)
+		out.Editions[i] = e
+	}
+	return out
 }
