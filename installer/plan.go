@@ -4,7 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"strings"
 
+	"github.com/universal-atomic-installer/uai/installer/host"
 	"github.com/universal-atomic-installer/uai/partition"
 )
 
@@ -22,9 +25,12 @@ type Plan struct {
 	TargetRef string   `json:"target_ref"`
 	Disk      PlanDisk `json:"disk"`
 	// Wipe is true when the disk holds data and the user agreed to lose it.
-	Wipe       bool             `json:"wipe"`
-	Filesystem string           `json:"filesystem"`
-	Layout     partition.Layout `json:"layout"`
+	Wipe bool `json:"wipe"`
+	// PreserveOnError keeps a half-written disk instead of wiping the new
+	// table after a failure.
+	PreserveOnError bool             `json:"preserve_on_error"`
+	Filesystem      string           `json:"filesystem"`
+	Layout          partition.Layout `json:"layout"`
 	// Method is the bootc install method ("to-filesystem").
 	Method string `json:"method"`
 	// Runner is how bootc runs ("podman"), and why.
@@ -73,4 +79,42 @@ func (p *Plan) JSON() []byte {
 func (p *Plan) SHA256() string {
 	s := sha256.Sum256(p.JSON())
 	return hex.EncodeToString(s[:])
+}
+
+// Text renders the plan for people: what, where, how, and the exact command.
+func (p *Plan) Text() string {
+	var b strings.Builder
+	name := p.Edition.Name
+	if p.Edition.ID != "" {
+		name += " (" + p.Edition.ID + ")"
+	}
+	fmt.Fprintf(&b, "Install   %s\n", name)
+	fmt.Fprintf(&b, "Image     %s\n", p.Edition.Image)
+	if p.Edition.Digest != "" {
+		fmt.Fprintf(&b, "Digest    %s\n", p.Edition.Digest)
+	}
+	fmt.Fprintf(&b, "Updates   from %s\n", p.TargetRef)
+	disk := p.Disk.Path
+	if p.Disk.Model != "" {
+		disk += ", " + p.Disk.Model
+	}
+	fmt.Fprintf(&b, "Disk      %s (%s, %d-byte sectors)\n", disk, HumanBytes(p.Disk.SizeBytes), p.Disk.SectorSize)
+	if p.Wipe {
+		b.WriteString("          ALL DATA ON THIS DISK WILL BE ERASED\n")
+	}
+	fmt.Fprintf(&b, "Root fs   %s\n", p.Filesystem)
+	fmt.Fprintf(&b, "Method    bootc install %s, run by %s: %s\n", p.Method, p.Runner, p.RunnerReason)
+	b.WriteString("\nPartition table (GPT):\n")
+	b.WriteString(p.Layout.Table())
+	b.WriteString("\nThe handoff command:\n  ")
+	args := make([]string, len(p.Command))
+	for i, a := range p.Command {
+		args[i] = host.ShellQuote(a)
+	}
+	b.WriteString(strings.Join(args, " "))
+	b.WriteString("\n")
+	if p.Simulated {
+		b.WriteString("\n(simulated bootc: the built-in simulator stands in for podman and bootc;\n the partition table and filesystems are real)\n")
+	}
+	return b.String()
 }

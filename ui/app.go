@@ -81,9 +81,9 @@ type Model struct {
 	chosenDisk    partition.Disk
 	plan          *installer.Plan
 
-	result    installer.Result
-	finished  bool // result holds an install's outcome
-	quitting  bool
+	result   installer.Result
+	finished bool // result holds an install's outcome
+	quitting bool
 }
 
 func newWithCommon(c common.Common) Model {

@@ -1,0 +1,120 @@
+package installer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/universal-atomic-installer/uai/catalog"
+	"github.com/universal-atomic-installer/uai/installer/host"
+	"github.com/universal-atomic-installer/uai/partition"
+)
+
+// Session ties the catalog, the disks and the engine together for one
+// front-end (CLI or TUI).
+type Session struct {
+	Catalog *catalog.Catalog
+	// Targets, when set, are the only disks offered (image files or block
+	// devices); otherwise the machine's disks are scanned.
+	Targets []string
+	Demo    bool
+	// TargetDir overrides DefaultTargetDir.
+	TargetDir string
+	Engine    *Engine
+}
+
+// SelfExe is the path of the running uai binary; the demo runs its built-in
+// simulator through it so the simulated bootc is a real child process
+// with real output, exactly like the real one.
+func SelfExe() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("find the uai binary for the simulator: %w", err)
+	}
+	return exe, nil
+}
+
+// NewSession builds a session with the real runner. In demo mode podman and
+// bootc are the built-in simulator.
+func NewSession(cat *catalog.Catalog, targets []string, demo bool, targetDir string, fuseESP bool) (*Session, error) {
+	ex := &host.Exec{}
+	if demo {
+		exe, err := SelfExe()
+		if err != nil {
+			return nil, err
+		}
+		ex.Paths = map[host.Tool][]string{
+			host.Podman: {exe, "simulate", "podman"},
+			host.Bootc:  {exe, "simulate", "bootc"},
+		}
+	}
+	return &Session{
+		Catalog: cat, Targets: targets, Demo: demo, TargetDir: targetDir,
+		Engine: &Engine{Runner: ex, Locate: ex, IsRoot: os.Geteuid() == 0, FuseESP: fuseESP},
+	}, nil
+}
+
+// Disks returns the disks this session may install to.
+func (s *Session) Disks(ctx context.Context) ([]partition.Disk, error) {
+	if len(s.Targets) == 0 {
+		disks, err := partition.Scan(partition.ScanOptions{})
+		if err != nil {
+			return nil, Errorf(ClassEnvironment, "", "list the disks: %w", err)
+		}
+		return disks, nil
+	}
+	var out []partition.Disk
+	for _, t := range s.Targets {
+		d, err := partition.Describe(t)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, Errorf(ClassDiskRefused, "check the path, or create an image file (truncate -s 64G FILE)", "target %s does not exist", t)
+			}
+			return nil, Errorf(ClassDiskRefused, "", "target %s: %w", t, err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Plan resolves a request against this session's disks and catalog.
+func (s *Session) Plan(ctx context.Context, req Request) (*Plan, error) {
+	if req.DiskPath == "" && len(s.Targets) == 1 {
+		req.DiskPath = s.Targets[0]
+	}
+	req.Demo = s.Demo
+	if req.TargetDir == "" {
+		req.TargetDir = s.TargetDir
+	}
+	disks, err := s.Disks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return Resolve(req, disks, s.Catalog)
+}
+
+// Install runs the plan with this session's engine.
+func (s *Session) Install(ctx context.Context, p *Plan, sink Sink) (Result, error) {
+	return s.Engine.Run(ctx, p, sink)
+}
+
+// KernelHasVFAT reports whether this kernel can mount FAT: built in, or as
+// a module it can load. Kernels without it need a FUSE mount of the ESP.
+func KernelHasVFAT() bool {
+	if b, err := os.ReadFile("/proc/filesystems"); err == nil && strings.Contains(string(b), "\tvfat\n") {
+		return true
+	}
+	rel, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return true // cannot tell; the kernel mount will say
+	}
+	base := "/lib/modules/" + strings.TrimSpace(string(rel)) + "/kernel/fs/fat/"
+	for _, n := range []string{"vfat.ko", "vfat.ko.xz", "vfat.ko.zst", "vfat.ko.gz"} {
+		if _, err := os.Stat(base + n); err == nil {
+			return true
+		}
+	}
+	return false
+}

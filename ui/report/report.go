@@ -1,0 +1,108 @@
+// Package report writes the engine's events for non-TTY front-ends: plain
+// text lines for people and logs, JSON lines for programs.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/universal-atomic-installer/uai/installer"
+)
+
+// JSON writes each event as one JSON object per line. Writes are
+// serialised so lines never interleave.
+type JSON struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+// NewJSON returns a JSON-lines sink writing to w.
+func NewJSON(w io.Writer) *JSON { return &JSON{enc: json.NewEncoder(w)} }
+
+// Emit implements installer.Sink.
+func (j *JSON) Emit(e installer.Event) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_ = j.enc.Encode(e) // a closed stdout must not stop an install
+}
+
+// Text writes one readable line per event.
+type Text struct {
+	mu      sync.Mutex
+	w       io.Writer
+	started map[installer.StepID]time.Time
+	// Verbose also prints every log line of every step; otherwise only
+	// commands and the bootc step's output are printed.
+	Verbose bool
+}
+
+// NewText returns a plain-text sink writing to w.
+func NewText(w io.Writer) *Text {
+	return &Text{w: w, started: map[installer.StepID]time.Time{}}
+}
+
+// Emit implements installer.Sink.
+func (t *Text) Emit(e installer.Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sim := ""
+	if e.Simulated {
+		sim = " [simulated bootc]"
+	}
+	switch e.Type {
+	case installer.EventPlan:
+		fmt.Fprintf(t.w, "plan %s%s\n", e.PlanSHA256, sim)
+	case installer.EventStepStarted:
+		t.started[e.Step] = e.Time
+		fmt.Fprintf(t.w, "==> %s: %s\n", e.Step, e.Title)
+	case installer.EventStepLog:
+		// Other programs' chatter is noise here; their errors reach the
+		// step's error message with the tail of their stderr.
+		if t.Verbose || e.Stream == "cmd" || e.Stream == "info" || e.Step == installer.StepBootc {
+			fmt.Fprintf(t.w, "    %s\n", e.Line)
+		}
+	case installer.EventStepProgress:
+		if e.Total > 0 {
+			fmt.Fprintf(t.w, "    %s: %d/%d %s\n", e.Step, e.Done, e.Total, e.Unit)
+		}
+	case installer.EventStepFinished:
+		d := ""
+		if s, ok := t.started[e.Step]; ok {
+			d = fmt.Sprintf(" (%s)", e.Time.Sub(s).Round(time.Millisecond))
+		}
+		switch e.Status {
+		case installer.StatusOK:
+			fmt.Fprintf(t.w, "    ok %s%s\n", e.Step, d)
+		case installer.StatusSkipped:
+			fmt.Fprintf(t.w, "    skipped %s: %s\n", e.Step, e.Reason)
+		default:
+			fmt.Fprintf(t.w, "    FAILED %s%s: %s\n", e.Step, d, e.Error)
+		}
+	case installer.EventResult:
+		r := e.Result
+		if r == nil {
+			return
+		}
+		var b strings.Builder
+		switch {
+		case r.ExitCode != 0:
+			fmt.Fprintf(&b, "install failed (%s, exit %d): %s\n", r.Class, r.ExitCode, r.Error)
+		case r.Stopped != "":
+			fmt.Fprintf(&b, "%s\n", r.Stopped)
+		default:
+			what := r.Edition
+			if what == "" {
+				what = r.Image
+			}
+			fmt.Fprintf(&b, "installed %s on %s in %s; it will update from %s\n", what, r.Disk, (time.Duration(r.DurationMS) * time.Millisecond).String(), r.TargetRef)
+		}
+		if r.Simulated {
+			b.WriteString("(bootc was simulated: this demo wrote a real partition table and filesystems, but no real operating system)\n")
+		}
+		io.WriteString(t.w, b.String())
+	}
+}
