@@ -7,48 +7,12 @@ import (
 	"strings"
 
 	"github.com/universal-atomic-installer/uai/catalog"
-	"github.com/universal-atomic-installer/uai/installer/answers"
 	"github.com/universal-atomic-installer/uai/installer/bootc"
 	"github.com/universal-atomic-installer/uai/partition"
 )
 
 // DefaultTargetDir is where the new root is mounted during an install.
 const DefaultTargetDir = "/run/uai/target"
-
-// Request is what the user asked for, from any front-end: answer file,
-// flags or TUI.
-type Request struct {
-	EditionID string
-	// Image is a custom bootc image ref (instead of EditionID).
-	Image string
-	// TargetRef overrides the ref the installed system updates from.
-	TargetRef       string
-	DiskPath        string
-	Wipe            bool
-	PreserveOnError bool
-	// Filesystem overrides the edition's default root filesystem.
-	Filesystem string
-	// Demo restricts targets to image files and stands the simulator in
-	// for bootc and podman.
-	Demo bool
-	// TargetDir overrides DefaultTargetDir.
-	TargetDir string
-	// Arch is the OCI architecture to install for; empty means this machine's.
-	Arch string
-}
-
-// RequestFromAnswers turns an answer file into a Request.
-func RequestFromAnswers(a *answers.Answers) Request {
-	return Request{
-		EditionID:       a.Source.Edition,
-		Image:           a.Source.Image,
-		TargetRef:       a.Source.TargetRef,
-		DiskPath:        a.Disk.Path,
-		Wipe:            a.Disk.Wipe,
-		PreserveOnError: a.Disk.PreserveOnError,
-		Filesystem:      a.Storage.Filesystem,
-	}
-}
 
 // Resolve decides the whole plan from the request, the disks this machine
 // has and the catalog. It is pure: it reads nothing and writes nothing.
