@@ -96,6 +96,10 @@ func (r *run) step(ctx context.Context, id StepID, title string, fn func() error
 	}
 	r.emit(Event{Type: EventStepStarted, Step: id, Title: title, Simulated: id == StepBootc && r.p.Simulated})
 	err := fn()
+	if err != nil && ctx.Err() != nil {
+		// Whatever the step made of it, a cancelled run was aborted.
+		err = &Error{Class: ClassAborted, Err: err}
+	}
 	if err != nil {
 		r.stepFailed = id
 		r.emit(Event{Type: EventStepFinished, Step: id, Status: StatusFailed, Error: err.Error()})

@@ -96,8 +96,10 @@ func Classify(c Class, err error) error {
 	return &Error{Class: c, Err: err}
 }
 
-// ClassOf returns the class of err: the innermost classed error wins,
-// cancellation is Aborted, anything unclassed is Internal.
+// ClassOf returns the class of err: the outermost classed error wins
+// (Classify never re-classes, so the first class given sticks unless a
+// caller deliberately wraps with a new Error), cancellation is Aborted,
+// anything unclassed is Internal.
 func ClassOf(err error) Class {
 	if err == nil {
 		return 0
