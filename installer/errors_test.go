@@ -39,7 +39,7 @@ func TestClassOf(t *testing.T) {
 		{errors.New("plain"), 1},
 		{inner, 3},
 		{fmt.Errorf("resolve: %w", inner), 3},
-		{Classify(ClassInstallFailed, inner), 3}, // Classify keeps the first class
+		{Classify(ClassInstallFailed, inner), 3},     // Classify keeps the first class
 		{&Error{Class: ClassAborted, Err: inner}, 7}, // a deliberate re-class wins
 		{Classify(ClassInstallFailed, errors.New("mkfs failed")), 6},
 		{fmt.Errorf("step: %w", context.Canceled), 7},

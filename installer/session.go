@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/universal-atomic-installer/uai/catalog"
@@ -56,27 +57,67 @@ func NewSession(cat *catalog.Catalog, targets []string, demo bool, targetDir str
 	}, nil
 }
 
-// Disks returns the disks this session may install to.
+// Disks returns the disks this session may install to. A named image file
+// is described directly; a named block device always comes from the full
+// scan, so the in-use checks (mounted, swap, holders, boot medium) apply.
 func (s *Session) Disks(ctx context.Context) ([]partition.Disk, error) {
-	if len(s.Targets) == 0 {
+	var scanned []partition.Disk
+	scan := func() error {
+		if scanned != nil {
+			return nil
+		}
 		disks, err := partition.Scan(partition.ScanOptions{})
 		if err != nil {
-			return nil, Errorf(ClassEnvironment, "", "list the disks: %w", err)
+			return Errorf(ClassEnvironment, "", "list the disks: %w", err)
 		}
-		return disks, nil
+		scanned = append([]partition.Disk{}, disks...)
+		return nil
+	}
+	if len(s.Targets) == 0 {
+		if err := scan(); err != nil {
+			return nil, err
+		}
+		return scanned, nil
 	}
 	var out []partition.Disk
 	for _, t := range s.Targets {
-		d, err := partition.Describe(t)
+		st, err := os.Stat(t)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, Errorf(ClassDiskRefused, "check the path, or create an image file (truncate -s 64G FILE)", "target %s does not exist", t)
+		}
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, Errorf(ClassDiskRefused, "check the path, or create an image file (truncate -s 64G FILE)", "target %s does not exist", t)
-			}
 			return nil, Errorf(ClassDiskRefused, "", "target %s: %w", t, err)
+		}
+		if st.Mode().IsRegular() {
+			d, err := partition.Describe(t)
+			if err != nil {
+				return nil, Errorf(ClassDiskRefused, "", "target %s: %w", t, err)
+			}
+			out = append(out, d)
+			continue
+		}
+		if err := scan(); err != nil {
+			return nil, err
+		}
+		d, ok := findDisk(scanned, t)
+		if !ok {
+			return nil, Errorf(ClassDiskRefused, "name a whole disk (uai disks lists them), not a partition", "target %s is not a disk this machine lists", t)
 		}
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// findDisk matches a path, a by-id/by-path link, or anything that resolves
+// to the disk's device node.
+func findDisk(disks []partition.Disk, path string) (partition.Disk, bool) {
+	real, _ := filepath.EvalSymlinks(path)
+	for _, d := range disks {
+		if d.Path == path || d.Path == real || contains(d.ByID, path) || contains(d.ByPath, path) {
+			return d, true
+		}
+	}
+	return partition.Disk{}, false
 }
 
 // Plan resolves a request against this session's disks and catalog.

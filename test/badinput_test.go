@@ -2,6 +2,7 @@ package test
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,5 +88,24 @@ func TestBadInputJSONResult(t *testing.T) {
 	_, res := events(t, r.stdout)
 	if res.ExitCode != 3 || res.Class != "disk-refused" || !strings.Contains(res.Error, "missing.img") {
 		t.Fatalf("result %+v", res)
+	}
+}
+
+// Without --demo a missing podman is an environment error found before
+// any disk is touched.
+func TestMissingPodmanWithoutDemo(t *testing.T) {
+	if p, err := exec.LookPath("podman"); err == nil {
+		t.Skipf("SKIPPED LOUDLY: podman is installed here (%s); this test needs a machine without it", p)
+	}
+	dir := t.TempDir()
+	img := sparseImage(t, dir, 64<<30)
+	before := contentSum(t, img)
+	a := writeFile(t, dir, "a.toml", "version = 1\nconfirm = true\n[source]\nedition = \"fedora-bootc-44\"\n[disk]\npath = \""+img+"\"\n")
+	r := runUAI(t, "install", "--answers", a, "--target-dir", filepath.Join(dir, "target"))
+	if r.code != 4 || !strings.Contains(r.stderr, "podman (Debian package podman)") || !strings.Contains(r.stderr, "--demo") {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if contentSum(t, img) != before {
+		t.Fatal("the disk image changed although a program was missing")
 	}
 }

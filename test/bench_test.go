@@ -84,7 +84,13 @@ func BenchmarkHandoff(b *testing.B) {
 			}
 		}
 	})
-	b.Run("shell", func(b *testing.B) {
+	for _, partitioner := range []string{"sgdisk", "sfdisk"} {
+		b.Run("shell-"+partitioner, func(b *testing.B) { benchBaseline(b, partitioner, fuse) })
+	}
+}
+
+func benchBaseline(b *testing.B, partitioner string, fuse bool) {
+	{
 		script := filepath.Join("bench", "handoff-baseline.sh")
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
@@ -95,7 +101,7 @@ func BenchmarkHandoff(b *testing.B) {
 				espMount = "fuse"
 			}
 			b.StartTimer()
-			out, err := exec.Command("bash", script, img, target, espMount).CombinedOutput()
+			out, err := exec.Command("bash", script, img, target, espMount, partitioner).CombinedOutput()
 			b.StopTimer()
 			if err != nil {
 				b.Fatalf("baseline: %v\n%s", err, out)
@@ -103,7 +109,7 @@ func BenchmarkHandoff(b *testing.B) {
 			dev := strings.TrimSpace(lastLine(string(out)))
 			cleanupBaseline(b, target, dev)
 		}
-	})
+	}
 }
 
 func lastLine(s string) string {

@@ -105,7 +105,9 @@ func (f *runFlags) plan(ctx context.Context) (*installer.Session, *installer.Pla
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if f.demo && f.target == "" && req.DiskPath != "" {
+	// A disk named by the answer file is described like one named by flag:
+	// image files directly, block devices through the full scan.
+	if f.target == "" && req.DiskPath != "" {
 		f.target = req.DiskPath
 	}
 	s, err := f.session()
