@@ -14,7 +14,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Debian packages: what `make run` needs, and what the tests need on top
 # (independent checkers such as sfdisk, sgdisk, fsck.fat and blkid).
 RUN_PACKAGES  := dosfstools xfsprogs e2fsprogs btrfs-progs fusefat util-linux mount
-TEST_PACKAGES := $(RUN_PACKAGES) fdisk gdisk mtools tmux
+TEST_PACKAGES := $(RUN_PACKAGES) fdisk gdisk mtools tmux dbus-daemon docker-registry skopeo
 
 .PHONY: all build run test test-go lint fuzz bench deps-run deps-test clean
 

@@ -2,7 +2,10 @@ package catalog
 
 import (
 	"fmt"
+	"net/http"
+	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -65,4 +68,51 @@ func TestBenchCatalogIsValid(t *testing.T) {
 	if !rep.OK() || len(c.Editions) != 1000 {
 		t.Fatalf("benchmark catalog invalid:\n%.2000s", rep.Error())
 	}
+}
+
+// BenchmarkResolve measures resolution round trips: tag -> index -> this
+// arch's manifest -> config, as the installer does before it installs.
+// "inprocess" is go-containerregistry's registry in the test process;
+// "docker-registry" is Debian's, over loopback (skipped when missing).
+func BenchmarkResolve(b *testing.B) {
+	var requests atomic.Int64
+	count := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
+			next.ServeHTTP(w, r)
+		})
+	}
+	run := func(b *testing.B, host string) {
+		pushIndex(b, host+"/bootc/os:44", fresh("amd64"), fresh("arm64"))
+		pushImage(b, host+"/bootc/os:44-amd64", fresh("amd64"))
+		pin, _ := pushIndex(b, host+"/bootc/pinned:1", fresh("amd64"))
+		for _, c := range []struct{ name, ref, pin string }{
+			{"index", host + "/bootc/os:44", ""},
+			{"manifest", host + "/bootc/os:44-amd64", ""},
+			{"pinned", host + "/bootc/pinned:1", pin},
+		} {
+			b.Run(c.name, func(b *testing.B) {
+				o := quick()
+				o.Digest = c.pin
+				requests.Store(0)
+				n := 0
+				for b.Loop() {
+					if _, err := ResolveImage(b.Context(), c.ref, o); err != nil {
+						b.Fatal(err)
+					}
+					n++
+				}
+				if r := requests.Load(); r > 0 {
+					b.ReportMetric(float64(r)/float64(n), "requests/op")
+				}
+			})
+		}
+	}
+	b.Run("inprocess", func(b *testing.B) { run(b, newRegistry(b, count)) })
+	b.Run("docker-registry", func(b *testing.B) {
+		if _, err := exec.LookPath("docker-registry"); err != nil {
+			b.Skip("docker-registry is not installed")
+		}
+		run(b, startDockerRegistry(b))
+	})
 }

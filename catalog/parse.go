@@ -91,7 +91,21 @@ func Parse(data []byte) (*Catalog, *Report) {
 		rep.add("$", "the catalog is empty; write a JSON object with apiVersion %q and editions", APIVersion)
 		return nil, rep
 	}
+	if c, ok := parseFast(data); ok {
+		// Structurally clean: only the rules are left to check.
+		normalize(&c)
+		validate(&c, rep)
+		if !rep.finish().OK() {
+			return nil, rep
+		}
+		return &c, rep
+	}
+	return parseSlow(data, rep)
+}
 
+// parseSlow is Parse for a document the fast path gave up on: it finds and
+// reports every structural problem with its path, then the rules.
+func parseSlow(data []byte, rep *Report) (*Catalog, *Report) {
 	// Pass 1: a generic tree, read token by token so that duplicate keys and
 	// the exact path of every unknown or mistyped member can be reported.
 	tree, ok := decodeTree(data, rep)

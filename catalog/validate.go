@@ -5,18 +5,55 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/url"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-var (
-	idRE     = regexp.MustCompile(idPattern)
-	digestRE = regexp.MustCompile(digestPattern)
-	imageRE  = regexp.MustCompile(imagePattern)
-)
+// The patterns idPattern, digestPattern and imagePattern are in the schema.
+// The validator checks them with the hand-written matchers matchID,
+// matchDigest and matchImage, many times faster than the regexp engine on a
+// large catalog; the tests hold each matcher to its compiled pattern.
+
+// matchID is idPattern's match.
+func matchID(id string) bool {
+	if id == "" || id[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// matchDigest is digestPattern's match.
+func matchDigest(d string) bool {
+	hex, ok := strings.CutPrefix(d, "sha256:")
+	if !ok || len(hex) != 64 {
+		return false
+	}
+	for i := 0; i < len(hex); i++ {
+		if c := hex[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// plainText is true for printable ASCII, which holds no control character:
+// the common case, checked without decoding runes.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
 
 // validate applies every v1 rule to c and adds one problem per broken rule.
 func validate(c *Catalog, rep *Report) {
@@ -30,20 +67,24 @@ func validate(c *Catalog, rep *Report) {
 	if len(c.Editions) == 0 {
 		rep.add("$.editions", "the catalog has no editions; add at least one")
 	}
-	firstID := map[string]int{}
+	firstID := make(map[string]int, len(c.Editions))
+	// Editions of one project share a signing key; parsing a key is the
+	// dearest rule, so each distinct key is checked once.
+	keyMsgs := map[string]string{}
 	for i := range c.Editions {
-		validateEdition(&c.Editions[i], i, firstID, rep)
+		validateEdition(&c.Editions[i], i, firstID, keyMsgs, rep)
 	}
 }
 
 // validateEdition checks edition i; firstID maps each id seen so far to the
-// index that first used it.
-func validateEdition(e *Edition, i int, firstID map[string]int, rep *Report) {
-	p := fmt.Sprintf("$.editions[%d]", i)
+// index that first used it, keyMsgs each public key checked so far to its
+// problem ("" for none).
+func validateEdition(e *Edition, i int, firstID map[string]int, keyMsgs map[string]string, rep *Report) {
+	p := "$.editions[" + strconv.Itoa(i) + "]"
 	switch j, dup := firstID[e.ID]; {
 	case e.ID == "":
 		rep.add(p+".id", "id is empty; give the edition a short id like %q", "fedora-bootc-44")
-	case len(e.ID) > maxIDLen || !idRE.MatchString(e.ID):
+	case len(e.ID) > maxIDLen || !matchID(e.ID):
 		rep.add(p+".id", "id %q is not valid; use at most %d lowercase letters, digits and hyphens, starting with a letter or digit", e.ID, maxIDLen)
 	case dup:
 		rep.add(p+".id", "id %q is already used by $.editions[%d]; give each edition its own id", e.ID, j)
@@ -51,37 +92,35 @@ func validateEdition(e *Edition, i int, firstID map[string]int, rep *Report) {
 		firstID[e.ID] = i
 	}
 
-	text(rep, p+".name", "name", e.Name, true)
-	text(rep, p+".description", "description", e.Description, true)
-	text(rep, p+".maintainer", "maintainer", e.Maintainer, false)
-	text(rep, p+".maturityNote", "maturityNote", e.MaturityNote, false)
-	text(rep, p+".source", "source", e.Source, false)
+	text(rep, loc{p, "name"}, e.Name, true)
+	text(rep, loc{p, "description"}, e.Description, true)
+	text(rep, loc{p, "maintainer"}, e.Maintainer, false)
+	text(rep, loc{p, "maturityNote"}, e.MaturityNote, false)
+	text(rep, loc{p, "source"}, e.Source, false)
 
-	oneOf(rep, p+".category", "category", e.Category, allowedCategories)
+	oneOf(rep, loc{p, "category"}, "category", e.Category, allowedCategories)
 
 	if msg := checkImageRef("image", e.Image); msg != "" {
 		rep.add(p+".image", "%s", msg)
 	}
-	seen := map[string]bool{}
 	for i, a := range e.Aliases {
-		ap := fmt.Sprintf("%s.aliases[%d]", p, i)
+		ap := func() string { return fmt.Sprintf("%s.aliases[%d]", p, i) }
 		switch msg := checkImageRef("alias", a); {
 		case msg != "":
-			rep.add(ap, "%s", msg)
+			rep.add(ap(), "%s", msg)
 		case a == e.Image:
-			rep.add(ap, "alias %q is the image itself; remove it", a)
-		case seen[a]:
-			rep.add(ap, "alias %q is listed twice; remove one", a)
+			rep.add(ap(), "alias %q is the image itself; remove it", a)
+		case slices.Contains(e.Aliases[:i], a):
+			rep.add(ap(), "alias %q is listed twice; remove one", a)
 		}
-		seen[a] = true
 	}
 
-	if e.Digest != "" && !digestRE.MatchString(e.Digest) {
+	if e.Digest != "" && !matchDigest(e.Digest) {
 		rep.add(p+".digest", "digest %q is not valid; write %q followed by 64 lowercase hex digits, or leave digest out", e.Digest, "sha256:")
 	}
 
-	list(rep, p+".arches", "arches", "arch", e.Arches, allowedArches)
-	list(rep, p+".firmware", "firmware", "firmware", e.Firmware, allowedFirmware)
+	list(rep, loc{p, "arches"}, "arch", e.Arches, allowedArches)
+	list(rep, loc{p, "firmware"}, "firmware", e.Firmware, allowedFirmware)
 	if i := slices.Index(e.Firmware, FirmwareBIOS); i >= 0 && len(e.Arches) > 0 && !slices.Contains(e.Arches, "amd64") {
 		rep.add(fmt.Sprintf("%s.firmware[%d]", p, i), "firmware %q needs amd64 in arches (legacy BIOS boot exists only on x86_64); add amd64 or remove bios", FirmwareBIOS)
 	}
@@ -93,7 +132,7 @@ func validateEdition(e *Edition, i int, firstID map[string]int, rep *Report) {
 		rep.add(p+".minRAMMiB", "minRAMMiB %d is outside %d..%d; set the smallest memory the edition runs in, in MiB", e.MinRAMMiB, minRAMMiB, maxRAMMiB)
 	}
 
-	oneOf(rep, p+".defaultFilesystem", "defaultFilesystem", e.DefaultFilesystem, allowedFilesystems)
+	oneOf(rep, loc{p, "defaultFilesystem"}, "defaultFilesystem", e.DefaultFilesystem, allowedFilesystems)
 
 	for i, k := range e.Kargs {
 		if msg := checkKarg(k); msg != "" {
@@ -101,59 +140,69 @@ func validateEdition(e *Edition, i int, firstID map[string]int, rep *Report) {
 		}
 	}
 
-	validateSignature(e.Signature, p+".signature", rep)
+	validateSignature(e.Signature, loc{p, "signature"}, keyMsgs, rep)
 
-	httpsURL(rep, p+".homepage", "homepage", e.Homepage)
-	httpsURL(rep, p+".docs", "docs", e.Docs)
+	httpsURL(rep, loc{p, "homepage"}, e.Homepage)
+	httpsURL(rep, loc{p, "docs"}, e.Docs)
 
-	oneOf(rep, p+".maturity", "maturity", e.Maturity, allowedMaturities)
+	oneOf(rep, loc{p, "maturity"}, "maturity", e.Maturity, allowedMaturities)
 }
+
+// loc is the JSON path of member member of the object at base, joined
+// only when a problem is reported: a valid catalog of a thousand editions
+// would otherwise build some fifteen thousand path strings for nothing.
+type loc struct{ base, member string }
+
+func (l loc) String() string { return l.base + "." + l.member }
 
 // text checks a free-text field. Control characters are refused because
 // catalogs come from the network and these strings reach a terminal: an
 // escape sequence in a name could rewrite the screen the user confirms on.
-func text(rep *Report, path, name, s string, required bool) {
+func text(rep *Report, at loc, s string, required bool) {
+	name := at.member
 	if required && strings.TrimSpace(s) == "" {
-		rep.add(path, "%s is empty; write one", name)
+		rep.add(at.String(), "%s is empty; write one", name)
+		return
+	}
+	if plainText(s) {
 		return
 	}
 	if i := strings.IndexFunc(s, unicode.IsControl); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])
-		rep.add(path, "%s contains the control character %U; remove it (and write %s as one line)", name, r, name)
+		rep.add(at.String(), "%s contains the control character %U; remove it (and write %s as one line)", name, r, name)
 	}
 }
 
-func oneOf(rep *Report, path, name, v string, allowed []string) {
+func oneOf(rep *Report, at loc, name, v string, allowed []string) {
 	if slices.Contains(allowed, v) {
 		return
 	}
 	if v == "" {
-		rep.add(path, "%s is empty; use one of %s", name, strings.Join(allowed, ", "))
+		rep.add(at.String(), "%s is empty; use one of %s", name, strings.Join(allowed, ", "))
 		return
 	}
-	rep.add(path, "%s %q is not one of %s; use one of those", name, v, strings.Join(allowed, ", "))
+	rep.add(at.String(), "%s %q is not one of %s; use one of those", name, v, strings.Join(allowed, ", "))
 }
 
 // archAliases are the kernel (uname) names people write for OCI arches.
 var archAliases = map[string]string{"x86_64": "amd64", "aarch64": "arm64", "x86-64": "amd64", "arm64v8": "arm64"}
 
-func list(rep *Report, path, name, item string, vs, allowed []string) {
+func list(rep *Report, at loc, item string, vs, allowed []string) {
+	name := at.member
 	if len(vs) == 0 {
-		rep.add(path, "%s is empty; list at least one of %s", name, strings.Join(allowed, ", "))
+		rep.add(at.String(), "%s is empty; list at least one of %s", name, strings.Join(allowed, ", "))
 		return
 	}
-	seen := map[string]bool{}
 	for i, v := range vs {
-		ip := fmt.Sprintf("%s[%d]", path, i)
+		ip := func() string { return at.String() + "[" + strconv.Itoa(i) + "]" }
 		switch {
 		case archAliases[v] != "" && name == "arches":
-			rep.add(ip, "arch %q is the kernel's name; write the OCI name %q", v, archAliases[v])
+			rep.add(ip(), "arch %q is the kernel's name; write the OCI name %q", v, archAliases[v])
 		case !slices.Contains(allowed, v):
-			rep.add(ip, "%s %q is not one of %s; use one of those", item, v, strings.Join(allowed, ", "))
-		case seen[v]:
-			rep.add(ip, "%s %q is listed twice; remove one", item, v)
+			rep.add(ip(), "%s %q is not one of %s; use one of those", item, v, strings.Join(allowed, ", "))
+		case slices.Contains(vs[:i], v):
+			rep.add(ip(), "%s %q is listed twice; remove one", item, v)
 		}
-		seen[v] = true
 	}
 }
 
@@ -176,22 +225,29 @@ func checkKarg(k string) string {
 	return ""
 }
 
-func validateSignature(s Signature, p string, rep *Report) {
+func validateSignature(s Signature, at loc, keyMsgs map[string]string, rep *Report) {
+	p := at.String
+
 	switch s.Policy {
 	case PolicyNone:
 		if s.PublicKey != "" {
-			rep.add(p+".publicKey", "publicKey is set but policy is %q; remove the key or set policy to %q", PolicyNone, PolicySigstore)
+			rep.add(p()+".publicKey", "publicKey is set but policy is %q; remove the key or set policy to %q", PolicyNone, PolicySigstore)
 		}
 	case PolicySigstore:
 		if s.PublicKey == "" {
-			rep.add(p+".publicKey", "policy %q needs publicKey, the cosign public key in PEM form; paste the project's cosign.pub", PolicySigstore)
+			rep.add(p()+".publicKey", "policy %q needs publicKey, the cosign public key in PEM form; paste the project's cosign.pub", PolicySigstore)
 			return
 		}
-		if msg := checkPublicKey(s.PublicKey); msg != "" {
-			rep.add(p+".publicKey", "%s", msg)
+		msg, seen := keyMsgs[s.PublicKey]
+		if !seen {
+			msg = checkPublicKey(s.PublicKey)
+			keyMsgs[s.PublicKey] = msg
+		}
+		if msg != "" {
+			rep.add(p()+".publicKey", "%s", msg)
 		}
 	default:
-		oneOf(rep, p+".policy", "signature policy", s.Policy, allowedPolicies)
+		oneOf(rep, loc{p(), "policy"}, "signature policy", s.Policy, allowedPolicies)
 	}
 }
 
@@ -216,27 +272,49 @@ func checkPublicKey(key string) string {
 	return ""
 }
 
-func httpsURL(rep *Report, path, name, s string) {
-	if s == "" {
+func httpsURL(rep *Report, at loc, s string) {
+	if s == "" || simpleHTTPS(s) {
 		return
 	}
+	checkURL(rep, at, s)
+}
+
+// checkURL is the full check of a link that simpleHTTPS could not pass.
+func checkURL(rep *Report, at loc, s string) {
+	name := at.member
 	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		rep.add(path, "%s %q contains whitespace or a control character; encode spaces as %%20", name, s)
+		rep.add(at.String(), "%s %q contains whitespace or a control character; encode spaces as %%20", name, s)
 		return
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		rep.add(path, "%s is not an https URL; write it as https://host/path", name)
+		rep.add(at.String(), "%s is not an https URL; write it as https://host/path", name)
 		return
 	}
 	// Messages show the URL with any password masked: the report reaches
 	// terminals and logs, where secrets must not.
-	shown := u.Redacted()
 	if u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
-		rep.add(path, "%s %q is not an https URL; write it as https://host/path", name, shown)
+		rep.add(at.String(), "%s %q is not an https URL; write it as https://host/path", name, u.Redacted())
 		return
 	}
 	if u.User != nil {
-		rep.add(path, "%s %q carries user information before the host; remove everything between %q and %q", name, shown, "https://", "@")
+		rep.add(at.String(), "%s %q carries user information before the host; remove everything between %q and %q", name, u.Redacted(), "https://", "@")
 	}
+}
+
+// simpleHTTPS is true for "https://host/path" made only of letters,
+// digits and "-._~/", with a host: url.Parse accepts every such URL with
+// scheme https, that host and no user information, so the full check
+// below could only agree. It spares url.Parse for nearly every real link.
+func simpleHTTPS(s string) bool {
+	rest, ok := strings.CutPrefix(s, "https://")
+	if !ok || rest == "" || rest[0] == '/' {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; !(isAlnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+			return false
+		}
+	}
+	return true
 }

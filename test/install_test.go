@@ -200,7 +200,7 @@ func TestDemoInstallWithoutRoot(t *testing.T) {
 	s := sfdisk(t, img)
 	esp := s.PartitionTable.Partitions[1]
 	espImg := filepath.Join(dir, "esp.img")
-	out, err := exec.Command("dd", "if="+img, "of="+espImg, "bs=512", "skip="+itoa(esp.Start), "count="+itoa(esp.Size), "status=none").CombinedOutput()
+	out, err := exec.Command("dd", "if="+img, "of="+espImg, "bs=512", "skip="+strconv.FormatUint(esp.Start, 10), "count="+strconv.FormatUint(esp.Size, 10), "status=none").CombinedOutput()
 	if err != nil {
 		t.Fatalf("dd: %v %s", err, out)
 	}
@@ -208,5 +208,3 @@ func TestDemoInstallWithoutRoot(t *testing.T) {
 		t.Fatalf("fsck.fat -n on the ESP: %v\n%s", err, out)
 	}
 }
-
-func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
