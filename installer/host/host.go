@@ -39,6 +39,11 @@ type Command struct {
 	Secret []int
 	// Stdin, when set, is fed to the program.
 	Stdin []byte
+	// ExtraFiles become the program's fds 3, 4, ... (as in os/exec), e.g.
+	// the write end of a pipe for bootc's --progress-fd. The caller keeps
+	// them and closes its copies once Run has returned, which is when a
+	// reader of the pipe sees EOF.
+	ExtraFiles []*os.File
 }
 
 // String renders the command for logs and plans, secrets redacted, each
@@ -169,6 +174,7 @@ func (e *Exec) Run(ctx context.Context, c Command, onLine LineFunc) error {
 	if c.Stdin != nil {
 		cmd.Stdin = bytes.NewReader(c.Stdin)
 	}
+	cmd.ExtraFiles = c.ExtraFiles
 	grace := e.KillGrace
 	if grace == 0 {
 		grace = 5 * time.Second

@@ -13,22 +13,28 @@ import (
 	"github.com/universal-atomic-installer/uai/installer"
 )
 
-// JSON writes each event as one JSON object per line. Writes are
-// serialised so lines never interleave.
-type JSON struct {
+// Lines writes each event of any stream (install or switch) as one JSON
+// object per line. Writes are serialised so lines never interleave.
+type Lines[E any] struct {
 	mu  sync.Mutex
 	enc *json.Encoder
 }
 
-// NewJSON returns a JSON-lines sink writing to w.
-func NewJSON(w io.Writer) *JSON { return &JSON{enc: json.NewEncoder(w)} }
+// NewLines returns a JSON-lines sink of events of type E writing to w.
+func NewLines[E any](w io.Writer) *Lines[E] { return &Lines[E]{enc: json.NewEncoder(w)} }
 
-// Emit implements installer.Sink.
-func (j *JSON) Emit(e installer.Event) {
+// Emit writes one event.
+func (j *Lines[E]) Emit(e E) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	_ = j.enc.Encode(e) // a closed stdout must not stop an install
 }
+
+// JSON is the installer's JSON-lines sink.
+type JSON = Lines[installer.Event]
+
+// NewJSON returns a JSON-lines sink of installer events writing to w.
+func NewJSON(w io.Writer) *JSON { return NewLines[installer.Event](w) }
 
 // Text writes one readable line per event.
 type Text struct {
