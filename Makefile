@@ -14,7 +14,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Debian packages: what `make run` needs, and what the tests need on top
 # (independent checkers such as sfdisk, sgdisk, fsck.fat and blkid).
 RUN_PACKAGES  := dosfstools xfsprogs e2fsprogs btrfs-progs fusefat util-linux mount
-TEST_PACKAGES := $(RUN_PACKAGES) fdisk gdisk mtools tmux dbus-daemon docker-registry skopeo
+TEST_PACKAGES := $(RUN_PACKAGES) fdisk gdisk mtools tmux dbus-daemon docker-registry skopeo cryptsetup-bin systemd swtpm libtss2-esys-3.0.2-0 libtss2-rc0 libtss2-mu0 libtss2-tcti-swtpm0 ntfs-3g xorriso
 
 .PHONY: all build run test test-go lint fuzz bench deps-run deps-test clean
 
@@ -78,6 +78,15 @@ bench: deps-test build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	bash test/bench/handoff.sh
 	bash test/bench/startup.sh
+	bash test/bench/disks.sh
+	bash test/bench/iso.sh
+	bash test/bench/tui.sh
 
 clean:
 	rm -rf $(BUILD)
+
+# The live ISO and its QEMU boots (make iso, make e2e). go test ./... boots
+# the core scenarios, so the test run needs the ISO and its packages.
+include iso/iso.mk
+deps-test: deps-iso
+test-go: iso

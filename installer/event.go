@@ -90,6 +90,10 @@ type Result struct {
 	Completed []StepID `json:"completed,omitempty"`
 	// Stopped explains a run that ended early on purpose (e.g. not root).
 	Stopped string `json:"stopped,omitempty"`
+	// LogPath is the JSON-lines log of this run, when one was written
+	// (answer file [reporting] file, or --log); the effective answers lie
+	// next to it. The front-end fills it in, not the engine.
+	LogPath string `json:"log_path,omitempty"`
 }
 
 // Sink receives the engine's events. Emit must not block for long: a slow

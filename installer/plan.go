@@ -31,16 +31,31 @@ type Plan struct {
 	PreserveOnError bool             `json:"preserve_on_error"`
 	Filesystem      string           `json:"filesystem"`
 	Layout          partition.Layout `json:"layout"`
-	// Method is the bootc install method ("to-filesystem").
+	// Method is the bootc install method: "to-filesystem" (uai lays the
+	// disk out) or "to-disk" (Request.Storage.Layout LayoutImage: the
+	// image's bootc does).
 	Method string `json:"method"`
-	// Runner is how bootc runs ("podman"), and why.
+	// Runner is how bootc runs (RunnerPodman: the image's bootc in a
+	// podman container; RunnerHost: the live system's bootc with
+	// --source-imgref), and why.
 	Runner       string `json:"runner"`
 	RunnerReason string `json:"runner_reason"`
+	// CopyNetwork copies the live system's NetworkManager connection
+	// profiles to the target's /etc; CopyUAI copies the uai binary to the
+	// target's /var/usrlocal/bin/uai. Both off unless asked.
+	CopyNetwork bool `json:"copy_network,omitempty"`
+	CopyUAI     bool `json:"copy_uai,omitempty"`
 	// TargetDir is where the new root is mounted during the install.
 	TargetDir string   `json:"target_dir"`
 	Kargs     []string `json:"kargs,omitempty"`
 	// Command is the exact handoff command (program and arguments).
 	Command []string `json:"command"`
+	// Configure is what the configure step writes into the installed
+	// system; nil when the request sets nothing.
+	Configure *PlanConfig `json:"configure,omitempty"`
+	// Finish is what happens after a successful install: "reboot",
+	// "poweroff", or "" (stay: the front-end decides, e.g. opens a shell).
+	Finish string `json:"finish,omitempty"`
 	// Simulated is true when the built-in bootc simulator stands in for
 	// bootc and podman (demo mode).
 	Simulated bool `json:"simulated"`
@@ -63,6 +78,9 @@ type PlanDisk struct {
 	SizeBytes  uint64 `json:"size_bytes"`
 	SectorSize int    `json:"sector_size"`
 	ImageFile  bool   `json:"image_file,omitempty"`
+	// AllowBootMedium is set when the user explicitly allowed installing to
+	// the disk the live system booted from (the only refusal one may lift).
+	AllowBootMedium bool `json:"allow_boot_medium,omitempty"`
 }
 
 // JSON is the canonical plan encoding; its sha256 is the plan hash.
@@ -104,8 +122,31 @@ func (p *Plan) Text() string {
 	}
 	fmt.Fprintf(&b, "Root fs   %s\n", p.Filesystem)
 	fmt.Fprintf(&b, "Method    bootc install %s, run by %s: %s\n", p.Method, p.Runner, p.RunnerReason)
-	b.WriteString("\nPartition table (GPT):\n")
-	b.WriteString(p.Layout.Table())
+	if c := p.Configure; c != nil {
+		b.WriteString(c.text())
+	}
+	var copies []string
+	if p.CopyNetwork {
+		copies = append(copies, "the live system's NetworkManager profiles")
+	}
+	if p.CopyUAI {
+		copies = append(copies, "uai to /usr/local/bin")
+	}
+	if len(copies) > 0 {
+		fmt.Fprintf(&b, "Copy      %s\n", strings.Join(copies, ", "))
+	}
+	if p.Finish != "" {
+		fmt.Fprintf(&b, "Then      %s\n", p.Finish)
+	}
+	if p.Layout.Kind == LayoutImage {
+		b.WriteString("\nPartition table: the image's (bootc install to-disk wipes the disk and lays it out itself)\n")
+		for _, n := range p.Layout.Notes {
+			b.WriteString("  " + n + "\n")
+		}
+	} else {
+		b.WriteString("\nPartition table (GPT):\n")
+		b.WriteString(p.Layout.Table())
+	}
 	b.WriteString("\nThe handoff command:\n  ")
 	args := make([]string, len(p.Command))
 	for i, a := range p.Command {
@@ -113,7 +154,10 @@ func (p *Plan) Text() string {
 	}
 	b.WriteString(strings.Join(args, " "))
 	b.WriteString("\n")
-	if p.Simulated {
+	switch {
+	case p.Simulated && p.Layout.Kind == LayoutImage:
+		b.WriteString("\n(simulated bootc: the built-in simulator stands in for podman and bootc;\n its to-disk reads the disk image and writes nothing)\n")
+	case p.Simulated:
 		b.WriteString("\n(simulated bootc: the built-in simulator stands in for podman and bootc;\n the partition table and filesystems are real)\n")
 	}
 	return b.String()

@@ -1,9 +1,11 @@
 package installer
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/universal-atomic-installer/uai/catalog"
@@ -16,7 +18,16 @@ const DefaultTargetDir = "/run/uai/target"
 
 // Resolve decides the whole plan from the request, the disks this machine
 // has and the catalog. It is pure: it reads nothing and writes nothing.
+// It knows no facts about the live system, so bootc runs under podman;
+// ResolveWith takes those facts.
 func Resolve(req Request, disks []partition.Disk, cat *catalog.Catalog) (*Plan, error) {
+	return ResolveWith(req, disks, cat, ResolveOptions{})
+}
+
+// ResolveWith is Resolve with the live system's facts (RAM, images on the
+// medium, bootc; GatherRunnerFacts) that choose the runner, and the
+// optional copies to the target. It is as pure as Resolve.
+func ResolveWith(req Request, disks []partition.Disk, cat *catalog.Catalog, opts ResolveOptions) (*Plan, error) {
 	arch := req.Arch
 	if arch == "" {
 		arch = runtime.GOARCH
@@ -29,7 +40,11 @@ func Resolve(req Request, disks []partition.Disk, cat *catalog.Catalog) (*Plan, 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkDisk(req, disk, ed); err != nil {
+	// After an interrupted install the disk holds a half-written table;
+	// its journal says what was there before, and the plan is made
+	// against that, so the re-run makes the same plan and can finish.
+	before := disk.Before()
+	if err := checkDisk(req, disk, before, ed); err != nil {
 		return nil, err
 	}
 	fs := req.Filesystem
@@ -39,9 +54,29 @@ func Resolve(req Request, disks []partition.Disk, cat *catalog.Catalog) (*Plan, 
 	if fs == "" {
 		fs = "xfs"
 	}
-	layout, err := partition.PlanWholeDisk(disk, partition.WholeDiskOptions{Arch: arch, RootFilesystem: fs})
+	toDisk := req.Storage.Layout == LayoutImage
+	var layout partition.Layout
+	block := ""
+	if toDisk {
+		layout, block, err = imageLayout(req, disk, ed.Name)
+	} else {
+		layout, err = planLayout(req, before, arch, fs, ed)
+	}
 	if err != nil {
-		return nil, Errorf(ClassDiskRefused, "", "plan the layout of %s: %w", disk.Path, err)
+		return nil, err
+	}
+	userKargs, dropped, err := FilterKargs(req.Kargs)
+	if err != nil {
+		return nil, err
+	}
+	kargs := append(append(append([]string(nil), ed.Kargs...), layout.Kargs()...), userKargs...)
+	cfg, err := resolveConfig(req, dropped)
+	if err != nil {
+		return nil, err
+	}
+	finish, err := resolveFinish(req.Post.Action)
+	if err != nil {
+		return nil, err
 	}
 	targetRef := req.TargetRef
 	if targetRef == "" {
@@ -63,16 +98,44 @@ func Resolve(req Request, disks []partition.Disk, cat *catalog.Catalog) (*Plan, 
 		// updates follow the edition.
 		runImage = stripTag(ed.Image) + "@" + ed.Digest
 	}
-	bootcArgs, err := bootc.InstallArgs(bootc.InstallSpec{
+	spec := bootc.InstallSpec{
 		Method:       bootc.MethodToFilesystem,
 		Target:       targetDir,
 		TargetImgref: targetRef,
-		Kargs:        ed.Kargs,
-	})
+		Kargs:        kargs,
+		Stateroot:    req.Stateroot,
+	}
+	binds := []string{targetDir + ":" + targetDir}
+	method := bootc.MethodToFilesystem
+	if toDisk {
+		method = bootc.MethodToDisk
+		td := toDiskSpec(req, disk, fs, block)
+		td.TargetImgref, td.Kargs, td.Stateroot = spec.TargetImgref, spec.Kargs, spec.Stateroot
+		spec = td
+		// /dev is bound already; an image file's directory is not.
+		binds = nil
+		if disk.ImageFile {
+			binds = []string{bootc.SameBind(filepath.Dir(disk.Path))}
+		}
+	}
+	choice := chooseRunner(opts.Runner, ed.Image, runImage, req.Demo)
+	spec.SourceImgref = choice.source
+	if cfg != nil && len(cfg.Root.SSHAuthorizedKeys) > 0 {
+		// The same path inside and outside the container.
+		keys := rootKeysFile(targetDir)
+		spec.RootSSHAuthorizedKeys = keys
+		binds = append(binds, bootc.SameBind(filepath.Dir(keys)))
+	}
+	bootcArgs, err := bootc.InstallArgs(spec)
 	if err != nil {
 		return nil, Errorf(ClassInvalidInput, "", "build the bootc command: %w", err)
 	}
-	cmd := append([]string{"podman"}, bootc.PodmanRunArgs(bootc.PodmanRun{Image: runImage, Binds: []string{targetDir + ":" + targetDir}}, bootcArgs)...)
+	var cmd []string
+	if choice.runner == RunnerHost {
+		cmd = append([]string{"bootc"}, bootcArgs...)
+	} else {
+		cmd = append([]string{"podman"}, bootc.PodmanRunArgs(bootc.PodmanRun{Image: runImage, Binds: binds}, bootcArgs)...)
+	}
 	p := &Plan{
 		Version:   PlanVersion,
 		Edition:   PlanEdition{ID: ed.ID, Name: ed.Name, Image: ed.Image, Digest: ed.Digest},
@@ -80,21 +143,26 @@ func Resolve(req Request, disks []partition.Disk, cat *catalog.Catalog) (*Plan, 
 		Disk: PlanDisk{
 			Path: disk.Path, ByID: firstOr(disk.ByID), Serial: disk.Serial, Model: disk.Model,
 			SizeBytes: disk.SizeBytes, SectorSize: disk.LogicalSectorSize, ImageFile: disk.ImageFile,
+			AllowBootMedium: req.Selector.AllowBootMedium,
 		},
-		Wipe:            !disk.Empty(),
+		Wipe:            (layout.Kind == partition.KindWhole || toDisk) && !before.Empty(),
 		PreserveOnError: req.PreserveOnError,
 		Filesystem:      fs,
 		Layout:          layout,
-		Method:          "to-filesystem",
-		Runner:          "podman",
-		RunnerReason:    "the image's own bootc installs itself, so its install config, SELinux policy and bootloader come from the image",
+		Method:          method,
+		Runner:          choice.runner,
+		RunnerReason:    choice.reason,
+		CopyNetwork:     opts.CopyNetwork,
+		CopyUAI:         opts.CopyUAI,
 		TargetDir:       targetDir,
-		Kargs:           ed.Kargs,
+		Kargs:           kargs,
 		Command:         cmd,
+		Configure:       cfg,
+		Finish:          finish,
 		Simulated:       req.Demo,
 	}
-	if req.Demo {
-		p.RunnerReason = "demo: the built-in simulator stands in for podman and bootc (simulated bootc)"
+	if req.Demo && choice.runner == RunnerHost {
+		p.RunnerReason += " (demo: the built-in simulator plays the live system's bootc)"
 	}
 	return p, nil
 }
@@ -127,7 +195,20 @@ func resolveEdition(req Request, cat *catalog.Catalog) (catalog.Edition, error) 
 
 func pickDisk(req Request, disks []partition.Disk) (partition.Disk, error) {
 	if req.DiskPath == "" {
-		return partition.Disk{}, Errorf(ClassInvalidInput, "name the target disk (uai disks lists them)", "no target disk given")
+		rules := req.Selector
+		rules.AllowBootMedium = false
+		if rules.IsZero() {
+			return partition.Disk{}, Errorf(ClassInvalidInput, "name the target disk, or give [disk] rules such as serial or model (uai disks lists the disks)", "no target disk given")
+		}
+		d, _, err := partition.Select(disks, req.Selector)
+		var se *partition.SelectError
+		switch {
+		case errors.As(err, &se):
+			return partition.Disk{}, Errorf(ClassDiskRefused, fmt.Sprintf("change the [disk] rules; `uai disks --explain '%s'` shows the same report", req.Selector.String()), "%w", err)
+		case err != nil:
+			return partition.Disk{}, Errorf(ClassInvalidInput, "", "%w", err)
+		}
+		return d, nil
 	}
 	var matches []partition.Disk
 	for _, d := range disks {
@@ -151,22 +232,84 @@ func pickDisk(req Request, disks []partition.Disk) (partition.Disk, error) {
 	return partition.Disk{}, Errorf(ClassDiskRefused, "name the disk by its /dev/disk/by-id link", "%s matches %d disks:%s", req.DiskPath, len(matches), b.String())
 }
 
-func checkDisk(req Request, d partition.Disk, ed catalog.Edition) error {
+// checkDisk refuses a disk that is unsafe or unfit. d is the disk as it is
+// now (refusals), before as it was before an interrupted install (its
+// contents decide whether a wipe is needed).
+func checkDisk(req Request, d, before partition.Disk, ed catalog.Edition) error {
 	if req.Demo && !d.ImageFile {
 		return Errorf(ClassDiskRefused, "give a disk image file as the target, or leave --demo off", "demo mode never writes a real disk, and %s is a block device", d.Path)
 	}
-	if len(d.Refusals) > 0 {
-		return Errorf(ClassDiskRefused, "pick another disk", "disk %s cannot be installed to: %s", d.Path, strings.Join(d.Refusals, "; "))
+	refusals := d.Refusals
+	if req.Selector.AllowBootMedium {
+		refusals = d.RefusalsExceptBootMedium()
 	}
+	if len(refusals) > 0 {
+		return Errorf(ClassDiskRefused, "pick another disk", "disk %s cannot be installed to: %s", d.Path, strings.Join(refusals, "; "))
+	}
+	free := req.Storage.Layout == partition.KindFree
 	if min := ed.MinDiskBytes(); min > 0 && d.SizeBytes < min {
 		return Errorf(ClassDiskRefused, "pick a larger disk", "disk %s is too small for %s: it has %s, the edition needs %s",
 			d.Path, ed.Name, HumanBytes(d.SizeBytes), HumanBytes(min))
 	}
-	if !d.Empty() && !req.Wipe {
-		return Errorf(ClassDiskRefused, "set wipe = true in [disk] (or pass --wipe) if its data may be erased",
-			"disk %s is not empty (%s table, %d partitions) and wiping was not allowed", d.Path, orDash(d.Table), len(d.Partitions))
+	if !free && !before.Empty() && !req.Wipe {
+		what := fmt.Sprintf("%s table, %d partitions", orDash(before.Table), len(before.Partitions))
+		if before.GPT != nil {
+			what = "a damaged GPT: " + before.GPT.Explanation
+		}
+		if len(before.Systems) > 0 {
+			what += "; it holds " + strings.Join(before.Systems, "; ")
+		}
+		return Errorf(ClassDiskRefused, "set wipe = true in [disk] (or pass --wipe) if its data may be erased, or layout = \"free\" in [storage] to install beside it",
+			"disk %s is not empty (%s) and wiping was not allowed", d.Path, what)
 	}
 	return nil
+}
+
+// planLayout chooses and plans the layout the request asks for.
+func planLayout(req Request, d partition.Disk, arch, fs string, ed catalog.Edition) (partition.Layout, error) {
+	st := req.Storage
+	var enc *partition.Encryption
+	switch {
+	case st.Encryption.Enabled && st.Encryption.Passphrase == "":
+		return partition.Layout{}, Errorf(ClassInvalidInput, "set [storage.encryption] passphrase; with tpm2 it is the recovery passphrase",
+			"encryption is enabled without a passphrase")
+	case st.Encryption.Enabled:
+		// The LUKS UUID goes into the kernel arguments, so the plan fixes
+		// it; derived from the disk, it keeps the plan pure and hashable,
+		// and never from the passphrase, so the hash does not depend on it.
+		uuid := partition.DeriveUUID("uai luks2 root", d.Path, d.Serial, d.WWN, d.Model, strconv.FormatUint(d.SizeBytes, 10), orDefault(st.Layout, partition.KindWhole))
+		enc = partition.NewEncryption(uuid, st.Encryption.TPM2, st.Encryption.Passphrase)
+	case st.Encryption.TPM2:
+		return partition.Layout{}, Errorf(ClassInvalidInput, "set [storage.encryption] enabled = true with a passphrase, or drop tpm2",
+			"tpm2 enrolment was asked for without encryption")
+	}
+	separate := st.SeparateBoot || enc != nil
+	var layout partition.Layout
+	var err error
+	switch orDefault(st.Layout, partition.KindWhole) {
+	case partition.KindWhole:
+		layout, err = partition.PlanWholeDisk(d, partition.WholeDiskOptions{Arch: arch, RootFilesystem: fs,
+			RootSizeBytes: st.RootSizeBytes, SeparateBoot: separate, Encryption: enc})
+	case partition.KindFree:
+		layout, err = partition.PlanFreeSpace(d, partition.FreeSpaceOptions{Arch: arch, RootFilesystem: fs,
+			RootSizeBytes: st.RootSizeBytes, SeparateBoot: separate, Encryption: enc, MinBytes: ed.MinDiskBytes()})
+	default:
+		return partition.Layout{}, Errorf(ClassInvalidInput, "use whole or free", "storage layout %q is not known", st.Layout)
+	}
+	if err != nil {
+		return partition.Layout{}, Errorf(ClassDiskRefused, "", "plan the layout of %s: %w", d.Path, err)
+	}
+	if enc != nil && !st.SeparateBoot {
+		layout.Notes = append(layout.Notes, "adds a separate /boot because root is encrypted")
+	}
+	return layout, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func stripTag(ref string) string {

@@ -133,3 +133,24 @@ func TestResolveRefusals(t *testing.T) {
 		})
 	}
 }
+
+// Only an explicit allow_boot_medium lifts the boot-medium refusal, and the
+// plan carries the permission so the engine's preflight honours it too.
+func TestResolveAllowBootMedium(t *testing.T) {
+	stick := partition.Disk{Path: "/dev/sdk", Name: "sdk", SizeBytes: 64 << 30, LogicalSectorSize: 512, Transport: "usb",
+		Refusals: []string{"boot medium: the live system booted from it"}}
+	mounted := stick
+	mounted.Refusals = append(append([]string{}, stick.Refusals...), "mounted: sdk1 is mounted at /run/initramfs/live")
+	req := Request{EditionID: "fedora-bootc-44", DiskPath: "/dev/sdk", Arch: "amd64"}
+	if _, err := Resolve(req, []partition.Disk{stick}, testCatalog()); ClassOf(err) != ClassDiskRefused {
+		t.Fatalf("boot medium accepted without permission: %v", err)
+	}
+	req.Selector.AllowBootMedium = true
+	p, err := Resolve(req, []partition.Disk{stick}, testCatalog())
+	if err != nil || !p.Disk.AllowBootMedium {
+		t.Fatalf("allowed boot medium: plan %+v, err %v", p, err)
+	}
+	if _, err := Resolve(req, []partition.Disk{mounted}, testCatalog()); ClassOf(err) != ClassDiskRefused || !strings.Contains(err.Error(), "mounted") {
+		t.Fatalf("a mounted boot medium must stay refused: %v", err)
+	}
+}

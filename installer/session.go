@@ -24,6 +24,15 @@ type Session struct {
 	// TargetDir overrides DefaultTargetDir.
 	TargetDir string
 	Engine    *Engine
+	// MediumImagesDir holds OCI layouts of images on the install medium
+	// (empty: DefaultMediumImagesDir); ImageSizeBytes is the chosen image's
+	// size when known (0: estimated). Both feed the runner choice.
+	MediumImagesDir string
+	ImageSizeBytes  int64
+	// CopyNetwork and CopyUAI ask the engine to copy the live system's
+	// NetworkManager profiles and the uai binary to the target.
+	CopyNetwork bool
+	CopyUAI     bool
 }
 
 // SelfExe is the path of the running uai binary; the demo runs its built-in
@@ -133,7 +142,14 @@ func (s *Session) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Resolve(req, disks, s.Catalog)
+	// The runner depends on this machine: bootc on the live system, the
+	// images on the medium, and RAM against the image's size.
+	var locate Locator
+	if s.Engine != nil {
+		locate = s.Engine.Locate
+	}
+	facts := GatherRunnerFacts(s.MediumImagesDir, s.ImageSizeBytes, locate)
+	return ResolveWith(req, disks, s.Catalog, ResolveOptions{Runner: facts, CopyNetwork: s.CopyNetwork, CopyUAI: s.CopyUAI})
 }
 
 // Install runs the plan with this session's engine.

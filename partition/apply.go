@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	diskfs "github.com/diskfs/go-diskfs"
+	"github.com/diskfs/go-diskfs/backend"
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/disk"
 	"github.com/diskfs/go-diskfs/partition/gpt"
@@ -47,12 +48,45 @@ func resolveTarget(path string) (target, error) {
 	}
 }
 
+// Checkpoints ApplyOptions.Checkpoint sees, in order: after each durable
+// write of the table (go-diskfs writes the backup copy before the primary,
+// so until the last write readers still find a consistent copy).
+const (
+	CheckpointProtectiveMBR  = "gpt-protective-mbr"
+	CheckpointBackupEntries  = "gpt-backup-entries"
+	CheckpointBackupHeader   = "gpt-backup-header"
+	CheckpointPrimaryEntries = "gpt-primary-entries"
+	CheckpointPrimaryHeader  = "gpt-primary-header"
+)
+
+var writeCheckpoints = []string{CheckpointProtectiveMBR, CheckpointBackupEntries, CheckpointBackupHeader, CheckpointPrimaryEntries, CheckpointPrimaryHeader}
+
+// ApplyOptions are the optional parts of ApplyWith.
+type ApplyOptions struct {
+	// Checkpoint, when set, is called after each durable write of the
+	// table with its name (CheckpointBackupEntries...). The engine passes
+	// its own checkpoint hook; tests kill the process there to prove a
+	// re-run recovers. Production leaves it nil.
+	Checkpoint func(point string)
+	// Original is the table the disk held before the install (from a
+	// journal). The kept partitions of a free-space layout are checked
+	// against it rather than against the disk, which an interrupted run
+	// may have changed.
+	Original *SavedTable
+}
+
 // Apply writes l as a new GPT (protective MBR, primary and backup) to the
 // image file or whole-disk block device at path, replacing any table. For
 // a block device it also makes the kernel register exactly the planned
 // partitions and waits for their nodes. The disk is closed on return so
 // mkfs can open the partitions.
-func Apply(path string, l Layout) (Applied, error) {
+func Apply(path string, l Layout) (Applied, error) { return ApplyWith(path, l, ApplyOptions{}) }
+
+// ApplyWith is Apply with options. For a free-space layout it first
+// checks that every kept partition is exactly as planned (position, type,
+// GUID, attributes, name) in the original table, and writes those entries
+// back unchanged along with the disk GUID.
+func ApplyWith(path string, l Layout, o ApplyOptions) (Applied, error) {
 	applied := Applied{PartitionPaths: map[int]string{}}
 	if _, err := l.validate(); err != nil {
 		return applied, fmt.Errorf("apply layout to %s: %w", path, err)
@@ -89,10 +123,17 @@ func Apply(path string, l Layout) (Applied, error) {
 			path, d.Size, d.LogicalBlocksize, l.DiskSizeBytes, l.SectorSize)
 	}
 
+	if l.Kind == KindFree {
+		if err := checkKept(d.Backend, l, o.Original); err != nil {
+			return applied, fmt.Errorf("apply layout to %s: %w", path, err)
+		}
+	}
+
 	table := &gpt.Table{
 		LogicalSectorSize:  l.SectorSize,
 		PhysicalSectorSize: int(d.PhysicalBlocksize),
 		ProtectiveMBR:      true, // go-diskfs leaves sector 0 blank otherwise
+		GUID:               l.DiskGUID,
 	}
 	want := map[int][2]uint64{}
 	var indexes []int
@@ -100,14 +141,16 @@ func Apply(path string, l Layout) (Applied, error) {
 		table.Partitions = append(table.Partitions, &gpt.Partition{
 			Index: p.Index, Start: p.StartSector, End: p.EndSector,
 			Type: gpt.Type(strings.ToUpper(p.TypeGUID)), Name: p.Name,
+			GUID: p.GUID, Attributes: p.Attributes,
 		})
 		want[p.Index] = [2]uint64{p.StartBytes(l.SectorSize), p.SizeBytes(l.SectorSize)}
 		indexes = append(indexes, p.Index)
 	}
-	w, err := d.Backend.Writable()
+	raw, err := d.Backend.Writable()
 	if err != nil {
 		return applied, fmt.Errorf("apply layout to %s: write table: %w", path, err)
 	}
+	w := &checkpointWriter{WritableFile: raw, hook: o.Checkpoint}
 	// Table.Write rather than Disk.Partition: the partitions built here do
 	// not know the sector size (a private field), so go-diskfs's BLKPG
 	// fallback would place them at 512-byte offsets on a 4K disk. The
@@ -187,6 +230,93 @@ func fixProtectiveMBR(w interface {
 	return nil
 }
 
+// checkpointWriter names each durable write go-diskfs makes of the table
+// (a write followed by a sync) and reports it to the hook.
+type checkpointWriter struct {
+	backend.WritableFile
+	hook   func(string)
+	writes int
+	// reported counts the writes already reported: Apply syncs once more
+	// after its own protective MBR fix.
+	reported int
+}
+
+func (c *checkpointWriter) Sync() error {
+	if err := syncFile(c.WritableFile); err != nil {
+		return err
+	}
+	if c.writes > c.reported && c.writes <= len(writeCheckpoints) {
+		c.reported = c.writes
+		point := writeCheckpoints[c.writes-1]
+		if c.hook != nil {
+			c.hook(point)
+		}
+		Checkpoint(point)
+	}
+	return nil
+}
+
+func (c *checkpointWriter) WriteAt(b []byte, off int64) (int, error) {
+	c.writes++
+	return c.WritableFile.WriteAt(b, off)
+}
+
+// checkKept checks a free-space layout's kept partitions against the
+// original table (or, without one, the table on the disk, which must then
+// be intact in both copies).
+func checkKept(r interface {
+	ReadAt([]byte, int64) (int, error)
+}, l Layout, original *SavedTable) error {
+	var parts []Existing
+	guid := ""
+	if original != nil {
+		parts, guid = original.Partitions, original.DiskGUID
+	} else {
+		h := checkGPT(r, l.DiskSizeBytes, l.SectorSize)
+		if h.Problem() && !(h.Primary == CopyMissing && h.Backup == CopyMissing) {
+			return fmt.Errorf("the disk's partition table is damaged (%s); uai will not write beside partitions it cannot be sure of; repair the table first", h.Explanation)
+		}
+		if h.Primary == CopyValid {
+			parts = entriesToExisting(h.primaryEntries, l.SectorSize)
+			guid = guidString(h.primaryGUID[:])
+		}
+	}
+	idx := map[int]Existing{}
+	for _, p := range parts {
+		idx[p.Index] = p
+	}
+	var diffs []string
+	kept := 0
+	for _, p := range l.Partitions {
+		if !p.Keep {
+			if e, ok := idx[p.Index]; ok {
+				diffs = append(diffs, fmt.Sprintf("partition %d (%s) exists but the layout would replace it", e.Index, e.Name))
+			}
+			continue
+		}
+		kept++
+		e, ok := idx[p.Index]
+		if !ok {
+			diffs = append(diffs, fmt.Sprintf("kept partition %d (%s) is not on the disk", p.Index, p.Name))
+			continue
+		}
+		if e.StartBytes != p.StartBytes(l.SectorSize) || e.SizeBytes != p.SizeBytes(l.SectorSize) || !strings.EqualFold(e.TypeGUID, p.TypeGUID) ||
+			!strings.EqualFold(e.GUID, p.GUID) || e.Attributes != p.Attributes || e.Name != p.Name {
+			diffs = append(diffs, fmt.Sprintf("kept partition %d (%s) differs on the disk", p.Index, p.Name))
+		}
+	}
+	if kept != len(parts) {
+		diffs = append(diffs, fmt.Sprintf("the disk has %d partitions but the layout keeps %d", len(parts), kept))
+	}
+	if l.DiskGUID != "" && !strings.EqualFold(guid, l.DiskGUID) {
+		diffs = append(diffs, fmt.Sprintf("the disk GUID is %s, the layout keeps %s", guid, l.DiskGUID))
+	}
+	if len(diffs) > 0 {
+		return fmt.Errorf("the disk changed since the plan: %s; describe the disk and plan again", strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
 func syncFile(w any) error {
 	if s, ok := w.(interface{ Sync() error }); ok {
 		return s.Sync()
@@ -237,6 +367,9 @@ func Verify(path string, l Layout) error {
 	}
 	diffs = append(diffs, compareBackup(d.Backend, l.DiskSizeBytes, l.SectorSize)...)
 
+	if l.DiskGUID != "" && !strings.EqualFold(table.GUID, l.DiskGUID) {
+		diffs = append(diffs, fmt.Sprintf("the disk GUID is %s, planned %s", table.GUID, strings.ToUpper(l.DiskGUID)))
+	}
 	found := map[int]*gpt.Partition{}
 	for _, p := range table.Partitions {
 		found[p.Index] = p
@@ -259,6 +392,12 @@ func Verify(path string, l Layout) error {
 		}
 		if f.Name != p.Name {
 			diffs = append(diffs, fmt.Sprintf("partition %d is named %q, planned %q", p.Index, f.Name, p.Name))
+		}
+		if p.GUID != "" && !strings.EqualFold(f.GUID, p.GUID) {
+			diffs = append(diffs, fmt.Sprintf("partition %d has GUID %s, planned %s", p.Index, f.GUID, strings.ToUpper(p.GUID)))
+		}
+		if p.GUID != "" && f.Attributes != p.Attributes {
+			diffs = append(diffs, fmt.Sprintf("partition %d has attributes %#x, planned %#x", p.Index, f.Attributes, p.Attributes))
 		}
 	}
 	for _, i := range sortedKeys(found) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/diskfs/go-diskfs/backend"
 	"github.com/diskfs/go-diskfs/partition/gpt"
@@ -77,6 +78,7 @@ func DescribeWithSectorSize(path string, sectorSize int) (Disk, error) {
 		d.Refusals = append(d.Refusals, "read-only: the image file is not writable")
 	}
 	readContents(f, &d)
+	attachJournal(&d, f)
 	return d, nil
 }
 
@@ -88,21 +90,34 @@ func readContents(f backend.File, d *Disk) {
 	if ss != 512 && ss != 4096 || d.SizeBytes < uint64(4*ss) {
 		return
 	}
+	defer summarize(d)
 	if t, err := gpt.Read(f, ss, d.PhysicalSectorSize); err == nil {
 		d.Table = "gpt"
+		d.DiskGUID = strings.ToUpper(t.GUID)
 		for _, p := range t.Partitions {
 			e := Existing{
 				Index:      p.Index,
 				StartBytes: p.Start * uint64(ss),
 				SizeBytes:  (p.End - p.Start + 1) * uint64(ss),
-				TypeGUID:   string(p.Type),
+				TypeGUID:   strings.ToUpper(string(p.Type)),
 				Name:       p.Name,
+				GUID:       strings.ToUpper(p.GUID),
+				Attributes: p.Attributes,
 			}
 			e.Filesystem, e.Label = probe(f, int64(e.StartBytes), int64(e.SizeBytes))
+			e.Content = inspect(f, &e)
 			d.Partitions = append(d.Partitions, e)
+		}
+		if h := checkGPT(f, d.SizeBytes, ss); h.Problem() {
+			d.GPT = &h
 		}
 		wholeDiskISO(f, d)
 		return
+	}
+	if h := checkGPT(f, d.SizeBytes, ss); h.Problem() {
+		// neither copy reads, but there are signs of a GPT: say so rather
+		// than calling the disk empty
+		d.GPT = &h
 	}
 	// A FAT or NTFS volume written straight to the disk ends its boot
 	// sector with 55AA like an MBR, and its boot code can pass as empty
@@ -111,7 +126,7 @@ func readContents(f backend.File, d *Disk) {
 		d.Filesystem, d.Label = fs, label
 		return
 	}
-	if t, err := mbr.Read(f, ss, d.PhysicalSectorSize); err == nil {
+	if t, err := mbr.Read(f, ss, d.PhysicalSectorSize); err == nil && !protectiveOnly(t) {
 		d.Table = "mbr"
 		for _, p := range t.Partitions {
 			if p.Type == mbr.Empty || p.Size == 0 {
@@ -124,6 +139,7 @@ func readContents(f backend.File, d *Disk) {
 				MBRType:    fmt.Sprintf("0x%02x", byte(p.Type)),
 			}
 			e.Filesystem, e.Label = probe(f, int64(e.StartBytes), int64(e.SizeBytes))
+			e.Content = inspect(f, &e)
 			d.Partitions = append(d.Partitions, e)
 		}
 	}
@@ -139,4 +155,15 @@ func wholeDiskISO(f backend.File, d *Disk) {
 	if fs, label := probe(f, 0, int64(d.SizeBytes)); fs == "iso9660" {
 		d.Filesystem, d.Label = fs, label
 	}
+}
+
+// protectiveOnly reports an MBR that only protects a GPT (type 0xEE): when
+// the GPT itself is unreadable, that is a damaged GPT, not an MBR disk.
+func protectiveOnly(t *mbr.Table) bool {
+	for _, p := range t.Partitions {
+		if p.Type == mbr.GPTProtective {
+			return true
+		}
+	}
+	return false
 }

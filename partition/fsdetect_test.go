@@ -204,7 +204,7 @@ func TestDescribeImageContents(t *testing.T) {
 	})
 }
 
-func writeAt(t *testing.T, path string, b []byte, off uint64) {
+func writeAt(t testing.TB, path string, b []byte, off uint64) {
 	t.Helper()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"unicode/utf16"
 )
 
 // gptHeader is the part of a GPT header Verify compares. go-diskfs keeps
@@ -100,4 +101,26 @@ func compareBackup(r io.ReaderAt, sizeBytes uint64, sectorSize int) []string {
 		diffs = append(diffs, "backup GPT partition entries differ from the primary's")
 	}
 	return diffs
+}
+
+func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
+
+// guidString formats a GUID stored in GPT's mixed-endian layout (the
+// first three fields little-endian) as upper-case text.
+func guidString(b []byte) string {
+	return fmt.Sprintf("%08X-%04X-%04X-%X-%X", binary.LittleEndian.Uint32(b[0:4]), binary.LittleEndian.Uint16(b[4:6]),
+		binary.LittleEndian.Uint16(b[6:8]), b[8:10], b[10:16])
+}
+
+// utf16Name decodes a GPT partition name (UTF-16LE, NUL-terminated).
+func utf16Name(b []byte) string {
+	var u []uint16
+	for i := 0; i+1 < len(b); i += 2 {
+		c := binary.LittleEndian.Uint16(b[i:])
+		if c == 0 {
+			break
+		}
+		u = append(u, c)
+	}
+	return string(utf16.Decode(u))
 }

@@ -65,6 +65,8 @@ type WholeDiskOptions struct {
 	SeparateBoot bool
 	// ESPSizeBytes is the size of the ESP; 0 means 512 MiB.
 	ESPSizeBytes uint64
+	// Encryption, when set, puts root inside LUKS2; it needs SeparateBoot.
+	Encryption *Encryption
 }
 
 // rootTypes maps OCI architectures to the Discoverable Partitions
@@ -122,6 +124,9 @@ func PlanWholeDisk(d Disk, o WholeDiskOptions) (Layout, error) {
 	}
 	if !rootFilesystems[o.RootFilesystem] {
 		return Layout{}, fmt.Errorf("root filesystem %q is not supported; use xfs, ext4 or btrfs", o.RootFilesystem)
+	}
+	if err := checkEncryption(o.Encryption, o.SeparateBoot); err != nil {
+		return Layout{}, err
 	}
 	g, err := geometry(name, d.SizeBytes, d.LogicalSectorSize)
 	if err != nil {
@@ -189,8 +194,24 @@ func PlanWholeDisk(d Disk, o WholeDiskOptions) (Layout, error) {
 		Index: len(parts) + 1, Role: RoleRoot, Name: "root", TypeGUID: rootType,
 		StartSector: rootStart, EndSector: rootEnd,
 		Filesystem: o.RootFilesystem, Label: "root", Mountpoint: "/",
+		Encrypted: o.Encryption != nil,
 	})
-	return Layout{SectorSize: int(ss), DiskSizeBytes: d.SizeBytes, Partitions: parts}, nil
+	return Layout{Kind: KindWhole, SectorSize: int(ss), DiskSizeBytes: d.SizeBytes, Partitions: parts, Encryption: o.Encryption}, nil
+}
+
+// checkEncryption: an encrypted root needs /boot outside it, because the
+// boot loader (GRUB via bootupd) reads kernels from an unencrypted /boot.
+func checkEncryption(e *Encryption, separateBoot bool) error {
+	if e == nil {
+		return nil
+	}
+	if err := e.validate(); err != nil {
+		return err
+	}
+	if !separateBoot {
+		return fmt.Errorf("an encrypted root needs a separate /boot, which the boot loader can read; turn on the separate /boot")
+	}
+	return nil
 }
 
 func smallerHint(o WholeDiskOptions) string {
@@ -249,7 +270,27 @@ func (l Layout) validate() (gptGeometry, error) {
 	}
 	seen := map[int]bool{}
 	var problems []string
+	if l.Kind != "" && l.Kind != KindWhole && l.Kind != KindFree {
+		problems = append(problems, fmt.Sprintf("kind %q is neither %s nor %s", l.Kind, KindWhole, KindFree))
+	}
+	if l.DiskGUID != "" && !isGUID(l.DiskGUID) {
+		problems = append(problems, fmt.Sprintf("disk GUID %q is not a GUID", l.DiskGUID))
+	}
+	if l.Encryption != nil {
+		if err := l.Encryption.validate(); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	for i, p := range l.Partitions {
+		if p.GUID != "" && !isGUID(p.GUID) {
+			problems = append(problems, fmt.Sprintf("partition %d has GUID %q, which is not a GUID", p.Index, p.GUID))
+		}
+		if p.Keep && p.GUID == "" {
+			problems = append(problems, fmt.Sprintf("partition %d is kept but has no GUID to keep", p.Index))
+		}
+		if p.Encrypted && l.Encryption == nil {
+			problems = append(problems, fmt.Sprintf("partition %d is encrypted but the layout has no encryption", p.Index))
+		}
 		switch {
 		case p.Index < 1 || p.Index > 128:
 			problems = append(problems, fmt.Sprintf("partition %d has index %d outside 1..128", i+1, p.Index))

@@ -315,7 +315,7 @@ func TestLayoutTable(t *testing.T) {
 func TestHumanBytesAndTypeName(t *testing.T) {
 	for n, want := range map[uint64]string{
 		0: "0 bytes", MiB: "1 MiB", 512 * MiB: "512 MiB", MiB + MiB/2: "1.5 MiB",
-		GiB: "1 GiB", 3*GiB + GiB/2: "3.5 GiB", tib: "1024 GiB",
+		GiB: "1 GiB", 3*GiB + GiB/2: "3.5 GiB", tib: "1 TiB", 7452 * GiB: "7.3 TiB",
 	} {
 		if got := humanBytes(n); got != want {
 			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)

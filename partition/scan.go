@@ -17,6 +17,9 @@ import (
 // fake tree. Empty fields mean the real /sys, /proc and /dev.
 type ScanOptions struct {
 	SysRoot, ProcRoot, DevRoot string
+	// LiveLabels are volume labels of the live medium besides LiveLabel
+	// and the label on the kernel command line (root=live:CDLABEL=).
+	LiveLabels []string
 }
 
 func (o ScanOptions) withDefaults() ScanOptions {
@@ -70,6 +73,8 @@ type scanner struct {
 	byID     map[string][]string
 	byPath   map[string][]string
 	boot     map[string]bool // disks the live system runs from
+	// liveLabels are the live medium's volume labels besides LiveLabel.
+	liveLabels []string
 	// flush drops each disk's page cache before reading it (Describe).
 	flush bool
 }
@@ -123,6 +128,7 @@ func newScanner(o ScanOptions) (*scanner, error) {
 	}
 	s.byID = readLinks(filepath.Join(o.DevRoot, "disk", "by-id"))
 	s.byPath = readLinks(filepath.Join(o.DevRoot, "disk", "by-path"))
+	s.liveLabels = append(append([]string(nil), o.LiveLabels...), liveLabelsFromCmdline(readTrim(filepath.Join(o.ProcRoot, "cmdline")))...)
 	s.boot = map[string]bool{}
 	for _, m := range s.mounts {
 		switch m.point {
@@ -296,8 +302,10 @@ func (s *scanner) disk(name string) (Disk, bool) {
 		ByID:               s.byID[name],
 		ByPath:             s.byPath[name],
 	}
-	d.Refusals = s.refusals(d, dir)
+	devices, u := s.usage(d, dir)
+	d.Refusals = refusalsFor(d, devices, u)
 	s.readDisk(&d)
+	liveLabelRefusal(&d, s.liveLabels)
 	return d, true
 }
 
@@ -360,11 +368,10 @@ func (s *scanner) transport(name string) string {
 	return ""
 }
 
-func (s *scanner) refusals(d Disk, dir string) []string {
-	var out []string
-	if s.boot[d.Name] {
-		out = append(out, "boot medium: the live system booted from it")
-	}
+// usage gathers what the running system does with disk d (sysfs dir)
+// and its partitions.
+func (s *scanner) usage(d Disk, dir string) ([]string, usage) {
+	u := usage{boot: s.boot[d.Name], mounts: map[string][]string{}, swaps: map[string]bool{}, holders: map[string][]string{}}
 	devices := []string{d.Name}
 	subs, _ := os.ReadDir(dir)
 	for _, sub := range subs {
@@ -373,49 +380,24 @@ func (s *scanner) refusals(d Disk, dir string) []string {
 		}
 	}
 	for _, dev := range devices {
-		var points []string
 		for _, m := range s.mounts {
 			if m.dev == s.number[dev] {
-				points = append(points, m.point)
+				u.mounts[dev] = append(u.mounts[dev], m.point)
 			}
 		}
-		if len(points) > 0 {
-			r := fmt.Sprintf("mounted: %s is mounted at %s", dev, points[0])
-			if len(points) > 1 {
-				r += fmt.Sprintf(" (and %d more)", len(points)-1)
-			}
-			out = append(out, r)
-		}
-	}
-	for _, dev := range devices {
 		if s.swaps[dev] {
-			out = append(out, fmt.Sprintf("swap: %s is in use as swap", dev))
+			u.swaps[dev] = true
 		}
-	}
-	for _, dev := range devices {
 		hdir := filepath.Join(dir, "holders")
 		if dev != d.Name {
 			hdir = filepath.Join(dir, dev, "holders")
 		}
 		holders, _ := os.ReadDir(hdir)
 		for _, h := range holders {
-			r := "held by " + h.Name() + s.holderKind(h.Name())
-			if dev != d.Name {
-				r += " through " + dev
-			}
-			out = append(out, r)
+			u.holders[dev] = append(u.holders[dev], h.Name()+s.holderKind(h.Name()))
 		}
 	}
-	if d.ReadOnly {
-		out = append(out, "read-only: the kernel marks "+d.Name+" read-only (a write-protect switch or a read-only device)")
-	}
-	if d.SizeBytes == 0 {
-		out = append(out, "no medium: the kernel reports size 0; insert a medium or choose another disk")
-	}
-	if strings.HasPrefix(d.Name, "sr") {
-		out = append(out, "optical drive: it cannot be installed to")
-	}
-	return out
+	return devices, u
 }
 
 // holderKind says what a holder is, so the user knows what to stop.
@@ -471,4 +453,5 @@ func (s *scanner) readDisk(d *Disk) {
 		return
 	}
 	readContents(f, d)
+	attachJournal(d, f)
 }

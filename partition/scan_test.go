@@ -187,6 +187,12 @@ func machine(t *testing.T) (*fakeRoots, map[string]Disk) {
 	copy(xfs[108:], "fedora")
 	root, _ := sataLayout.Find(RoleRoot)
 	writeAt(t, sataImg, xfs, root.StartBytes(512))
+	// the GUIDs are random: take them from the image, everything else
+	// from the plan
+	sataDesc, err := Describe(sataImg)
+	if err != nil || len(sataDesc.Partitions) != len(sataLayout.Partitions) {
+		t.Fatalf("describe the SATA image: %v %+v", err, sataDesc)
+	}
 
 	const pci = "pci0000:00/"
 	f.addDisk(fakeDisk{name: "nvme0n1", dev: "259:0", sectors: 1953525168,
@@ -255,10 +261,14 @@ func machine(t *testing.T) (*fakeRoots, map[string]Disk) {
 	}
 	bypath := func(n string) []string { return []string{filepath.Join(f.dev, "disk", "by-path", n)} }
 	var sataParts []Existing
-	for _, p := range sataLayout.Partitions {
-		e := Existing{Index: p.Index, StartBytes: p.StartBytes(512), SizeBytes: p.SizeBytes(512), TypeGUID: p.TypeGUID, Name: p.Name}
+	for i, p := range sataLayout.Partitions {
+		e := Existing{Index: p.Index, StartBytes: p.StartBytes(512), SizeBytes: p.SizeBytes(512), TypeGUID: p.TypeGUID, Name: p.Name, GUID: sataDesc.Partitions[i].GUID}
+		if !isGUID(e.GUID) {
+			t.Fatalf("partition %d GUID %q", p.Index, e.GUID)
+		}
 		if p.Role == RoleRoot {
 			e.Filesystem, e.Label = "xfs", "fedora"
+			e.Content = &Content{Note: "xfs: not inspected (uai reads FAT and ext4 only; a Linux system may be on it)"}
 		}
 		sataParts = append(sataParts, e)
 	}
@@ -269,7 +279,7 @@ func machine(t *testing.T) (*fakeRoots, map[string]Disk) {
 		"sda": {Path: dev("sda"), Name: "sda", SizeBytes: 8 << 30, LogicalSectorSize: 512, PhysicalSectorSize: 4096, Rotational: true,
 			Model: "ST2000DM008-2FR1", Serial: "ZFL1ABCD", WWN: "naa.5000c500a1b2c3d4", Transport: "sata",
 			ByID: id("ata-ST2000DM008-2FR1_ZFL1ABCD", "wwn-0x5000c500a1b2c3d4"), ByPath: bypath("pci-0000:00:17.0-ata-1"),
-			Table: "gpt", Partitions: sataParts},
+			Table: "gpt", Partitions: sataParts, DiskGUID: sataDesc.DiskGUID, Systems: []string{"xfs filesystem on partition 3 (not inspected)"}},
 		"sdb": {Path: dev("sdb"), Name: "sdb", SizeBytes: 60088320 * 512, LogicalSectorSize: 512, PhysicalSectorSize: 512, Removable: true,
 			Model: "Ultra Fit", Transport: "usb", ByID: id("usb-SanDisk_Ultra_Fit_4C530001-0:0"), ByPath: bypath("pci-0000:00:14.0-usb-0:1:1.0-scsi-0:0:0:0"),
 			Refusals: []string{"boot medium: the live system booted from it", "mounted: sdb1 is mounted at /run/initramfs/live"}},
@@ -459,5 +469,50 @@ func BenchmarkScan16Disks(b *testing.B) {
 		if err != nil || len(disks) != 16 {
 			b.Fatalf("Scan: %d disks, %v", len(disks), err)
 		}
+	}
+}
+
+// The live medium found by its volume label alone: the live system runs
+// from RAM (rd.live.ram) or over the network, so nothing on the stick is
+// mounted, but the stick still must not be installed to.
+func TestScanLiveLabel(t *testing.T) {
+	iso := func(label string) string {
+		img := sparseImage(t, 64<<20)
+		pvd := make([]byte, 2048)
+		pvd[0] = 1
+		copy(pvd[1:], "CD001")
+		copy(pvd[40:72], fmt.Sprintf("%-32s", label))
+		writeAt(t, img, pvd, 32768)
+		return img
+	}
+	cases := []struct {
+		name, label, cmdline string
+		extra                []string
+		refused              bool
+	}{
+		{"default label", "UAI_LIVE", "", nil, true},
+		{"label family", "UAI_LIVE_0_4", "", nil, true},
+		{"label from the kernel command line", "FEDORA-LIVE", "BOOT_IMAGE=/vmlinuz root=live:CDLABEL=FEDORA-LIVE rd.live.image rd.live.ram=1", nil, true},
+		{"label from the options", "CORP_ISO", "", []string{"CORP_ISO"}, true},
+		{"another ISO", "UBUNTU_24_04", "root=live:CDLABEL=FEDORA-LIVE", nil, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFakeRoots(t)
+			f.addDisk(fakeDisk{name: "sdb", dev: "8:16", sectors: 64 << 20 >> 9, rem: true,
+				block: "pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host6/target6:0:0/6:0:0:0/block/sdb", image: iso(c.label)})
+			f.write(filepath.Join(f.proc, "cmdline"), c.cmdline+"\n")
+			o := f.opts()
+			o.LiveLabels = c.extra
+			disks, err := Scan(o)
+			if err != nil || len(disks) != 1 {
+				t.Fatalf("%v %v", disks, err)
+			}
+			d := disks[0]
+			want := "boot medium: it holds the uai live system (volume label " + c.label + ")"
+			if d.Filesystem != "iso9660" || d.Label != c.label || containsString(d.Refusals, want) != c.refused || d.BootMedium() != c.refused {
+				t.Errorf("filesystem %q label %q refusals %v; refused want %v", d.Filesystem, d.Label, d.Refusals, c.refused)
+			}
+		})
 	}
 }

@@ -160,7 +160,7 @@ func BenchmarkFirstFrame(b *testing.B) {
 			b.Fatal(err)
 		}
 		pts.Close()
-		if err := waitFor(ptm, "Fedora", 10*time.Second); err != nil {
+		if err := waitFor(ptm, "Welcome to uai", 10*time.Second); err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(time.Since(start).Microseconds())/1000, "ms/frame")

@@ -66,8 +66,12 @@ func TestTUIInstallInTmux(t *testing.T) {
 	dir := t.TempDir()
 	img := sparseImage(t, dir, 64<<30)
 	target := filepath.Join(dir, "target")
-	cmd := fmt.Sprintf("NO_COLOR=1 %s install --demo --target %s --target-dir %s; echo UAI-EXIT=$?; sleep 60", uaiBin, img, target)
+	cmd := fmt.Sprintf("DBUS_SYSTEM_BUS_ADDRESS=unix:path=%s/no-bus TMPDIR=%s NO_COLOR=1 %s install --demo --target %s --target-dir %s; echo UAI-EXIT=$?; sleep 60", dir, dir, uaiBin, img, target)
 	s := newTmux(t, 80, 24, cmd)
+	s.waitFor("Welcome to uai", 10*time.Second)
+	s.keys("Enter")
+	s.waitFor("uai cannot manage the network here", 10*time.Second)
+	s.keys("Enter")
 	s.waitFor("Choose an edition", 10*time.Second)
 	scr := s.screen()
 	if !strings.Contains(scr, "> Fedora bootc 44") || !strings.Contains(scr, "[simulated bootc]") {
@@ -76,6 +80,10 @@ func TestTUIInstallInTmux(t *testing.T) {
 	s.keys("Enter")
 	s.waitFor("Choose a disk", 5*time.Second)
 	s.keys("Enter")
+	s.waitFor("How to use the disk", 5*time.Second)
+	s.keys("Enter")
+	s.waitFor("The installed system", 10*time.Second)
+	s.keys(tuiKey, "Enter", "Enter")
 	// The title shows at once; the plan follows when it is worked out.
 	scr = s.waitFor("Press enter to install", 10*time.Second)
 	for _, w := range []string{"EFI-SYSTEM", "512 MiB", "SIMULATED", "is empty: nothing is lost"} {
@@ -93,7 +101,7 @@ func TestTUIInstallInTmux(t *testing.T) {
 		// An ordinary user's demo stops after partitioning and says why.
 		s.waitFor("root", 60*time.Second)
 	}
-	s.keys("Enter")
+	s.keys("q")
 	s.waitFor("UAI-EXIT=0", 10*time.Second)
 	if got := len(sfdisk(t, img).PartitionTable.Partitions); got != 3 {
 		t.Fatalf("the image holds %d partitions after the TUI install, want 3", got)
@@ -114,12 +122,22 @@ func TestTUITypedConfirmationInTmux(t *testing.T) {
 		t.Fatalf("sgdisk: %v %s", err, out)
 	}
 	before := contentSum(t, img)
-	cmd := fmt.Sprintf("NO_COLOR=1 %s install --demo --target %s --target-dir %s; echo UAI-EXIT=$?; sleep 60", uaiBin, img, filepath.Join(dir, "target"))
+	cmd := fmt.Sprintf("DBUS_SYSTEM_BUS_ADDRESS=unix:path=%s/no-bus TMPDIR=%s NO_COLOR=1 %s install --demo --target %s --target-dir %s; echo UAI-EXIT=$?; sleep 60", dir, dir, uaiBin, img, filepath.Join(dir, "target"))
 	s := newTmux(t, 80, 24, cmd)
+	s.waitFor("Welcome to uai", 10*time.Second)
+	s.keys("Enter")
+	s.waitFor("Continue", 10*time.Second)
+	s.keys("Enter")
 	s.waitFor("Choose an edition", 10*time.Second)
 	s.keys("Enter")
 	s.waitFor("Choose a disk", 5*time.Second)
 	s.keys("Enter")
+	// The disk holds a partition and has room beside it: keep it off the
+	// free space, and erase the whole disk instead.
+	s.waitFor("How to use the disk", 5*time.Second)
+	s.keys("Up", "Up", "Up", "Up", "Left", "Tab", "Tab", "Tab", "Tab", "Enter")
+	s.waitFor("The installed system", 10*time.Second)
+	s.keys(tuiKey, "Enter", "Enter")
 	s.waitFor("Type disk.img to confirm", 10*time.Second)
 	s.keys("Enter") // nothing typed yet: must not install
 	time.Sleep(500 * time.Millisecond)

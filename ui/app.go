@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/help"
@@ -11,14 +12,19 @@ import (
 
 	"github.com/universal-atomic-installer/uai/catalog"
 	"github.com/universal-atomic-installer/uai/installer"
+	"github.com/universal-atomic-installer/uai/installer/system"
 	"github.com/universal-atomic-installer/uai/partition"
 	"github.com/universal-atomic-installer/uai/ui/common"
+	"github.com/universal-atomic-installer/uai/ui/screens/accounts"
 	"github.com/universal-atomic-installer/uai/ui/screens/disk"
 	"github.com/universal-atomic-installer/uai/ui/screens/done"
 	"github.com/universal-atomic-installer/uai/ui/screens/edition"
 	"github.com/universal-atomic-installer/uai/ui/screens/failure"
+	"github.com/universal-atomic-installer/uai/ui/screens/network"
 	"github.com/universal-atomic-installer/uai/ui/screens/progress"
+	"github.com/universal-atomic-installer/uai/ui/screens/storage"
 	"github.com/universal-atomic-installer/uai/ui/screens/summary"
+	"github.com/universal-atomic-installer/uai/ui/screens/welcome"
 )
 
 // Screen names one screen of the installer.
@@ -26,21 +32,40 @@ type Screen int
 
 // The screens, in the order the user meets them.
 const (
-	ScreenEdition Screen = iota
+	ScreenWelcome Screen = iota
+	ScreenNetwork
+	ScreenEdition
 	ScreenDisk
+	ScreenStorage
+	ScreenAccounts
 	ScreenSummary
 	ScreenProgress
 	ScreenDone
 	ScreenError
 )
 
-var screenNames = [...]string{"edition", "disk", "summary", "progress", "done", "error"}
+var screenNames = [...]string{"welcome", "network", "edition", "disk", "storage", "accounts", "summary", "progress", "done", "error"}
+
+// crumbNames are the screens' names in the header.
+var crumbNames = [...]string{"Welcome", "Network", "Edition", "Disk", "Storage", "Accounts", "Review", "Install", "Finish", "Finish"}
 
 func (s Screen) String() string {
-	if int(s) < len(screenNames) {
+	if int(s) >= 0 && int(s) < len(screenNames) {
 		return screenNames[s]
 	}
 	return fmt.Sprintf("screen(%d)", int(s))
+}
+
+// Sections are the answer-file sections each question screen asks for; a
+// screen is shown when its sections are interactive (or there are no
+// answers).
+var Sections = map[Screen][]string{
+	ScreenWelcome:  {"system"},
+	ScreenNetwork:  {"network"},
+	ScreenEdition:  {"source"},
+	ScreenDisk:     {"disk"},
+	ScreenStorage:  {"storage"},
+	ScreenAccounts: {"system", "root", "users"},
 }
 
 type dialog int
@@ -59,31 +84,59 @@ const (
 	minHeight = 12
 )
 
+// factsMsg carries what the root reads about the machine at the start.
+type factsMsg struct {
+	machine *common.Machine
+	merr    error
+	disks   []partition.Disk
+	derr    error
+	isDisks bool
+}
+
 // Model is the root model: it owns the screens, routes messages to the one
-// shown, handles the keys that mean the same everywhere (help, quit) and
-// keeps the run's result. Its screens are pointers shared between copies
-// of Model, as Bubble Tea only ever uses the newest copy.
+// shown, walks the flow forward and back, handles the keys that mean the
+// same everywhere (help, quit), keeps the request being built and the
+// run's result. Its screens are pointers shared between copies of Model,
+// as Bubble Tea only ever uses the newest copy.
 type Model struct {
 	com      common.Common
 	help     help.Model
 	showHelp bool
 	dialog   dialog
 
-	screen   Screen
+	screen Screen
+	// flow is the question screens shown, in order, then the summary.
+	flow []Screen
+
+	welcome  *welcome.Model
+	network  *network.Model
 	edition  *edition.Model
 	disk     *disk.Model
+	storage  *storage.Model
+	accounts *accounts.Model
 	summary  *summary.Model
 	progress *progress.Model
 	done     *done.Model
 	failure  *failure.Model
 
+	facts common.Facts
+	// req is every answer so far; the screens fill it in.
+	req           installer.Request
 	chosenEdition catalog.Edition
+	image         *catalog.ImageInfo
 	chosenDisk    partition.Disk
-	plan          *installer.Plan
+	diskKnown     bool
+	// storageFor is the disk and edition the storage screen was made for.
+	storageFor string
+	// waiting is a screen to go to once the disks are known.
+	waiting *Screen
+	plan    *installer.Plan
 
 	result   installer.Result
 	finished bool // result holds an install's outcome
 	quitting bool
+	// action is what the user chose to do after the install.
+	action string
 }
 
 func newWithCommon(c common.Common) Model {
@@ -94,36 +147,105 @@ func newWithCommon(c common.Common) Model {
 	h.FullSeparator = "    "
 	h.Ellipsis = "..."
 	m := Model{com: c, help: h}
-	m.edition = edition.New(c, c.Backend.Catalog())
+	if p := c.Options.Preseed; p != nil {
+		m.req = *p
+	}
+	for s := ScreenWelcome; s <= ScreenAccounts; s++ {
+		if m.asked(s) {
+			m.flow = append(m.flow, s)
+		}
+	}
+	m.flow = append(m.flow, ScreenSummary)
+	m.preseedEdition()
+	m.screen = m.flow[0]
+	m.create(m.screen)
 	m.resize()
 	return m
+}
+
+// asked reports whether screen s asks its questions, or the answer file
+// answered them.
+func (m Model) asked(s Screen) bool {
+	p := m.com.Options.Preseed
+	if p == nil {
+		return true
+	}
+	for _, sec := range p.Interactive {
+		if sec == "*" || slices.Contains(Sections[s], sec) {
+			return true
+		}
+	}
+	return false
+}
+
+// preseedEdition takes the edition from the answers when the edition
+// screen is not shown.
+func (m *Model) preseedEdition() {
+	switch {
+	case m.req.EditionID != "":
+		if cat := m.com.Backend.Catalog(); cat != nil {
+			if e, ok := cat.Lookup(m.req.EditionID); ok {
+				m.chosenEdition = e
+				return
+			}
+		}
+		m.chosenEdition = catalog.Edition{ID: m.req.EditionID, Name: m.req.EditionID}
+	case m.req.Image != "":
+		m.chosenEdition = catalog.Edition{Name: m.req.Image, Image: m.req.Image, DefaultFilesystem: "xfs", MinDiskGiB: 10}
+	}
 }
 
 // Screen returns the screen shown.
 func (m Model) Screen() Screen { return m.screen }
 
+// Flow returns the screens a person is asked on, in order.
+func (m Model) Flow() []Screen { return slices.Clone(m.flow) }
+
+// Request returns everything chosen so far.
+func (m Model) Request() installer.Request { return m.req }
+
 // Result is the run's result: the install's outcome, or an aborted result
 // when the user left before an install finished.
 func (m Model) Result() installer.Result { return m.result }
 
+// Action is what the user chose to do after the install (ActionReboot,
+// ...), or "" when the program ended otherwise.
+func (m Model) Action() string { return m.action }
+
 func (m Model) current() common.Component {
 	switch m.screen {
+	case ScreenWelcome:
+		return m.welcome
+	case ScreenNetwork:
+		return m.network
+	case ScreenEdition:
+		return m.edition
 	case ScreenDisk:
 		return m.disk
+	case ScreenStorage:
+		return m.storage
+	case ScreenAccounts:
+		return m.accounts
 	case ScreenSummary:
 		return m.summary
 	case ScreenProgress:
 		return m.progress
 	case ScreenDone:
 		return m.done
-	case ScreenError:
-		return m.failure
 	}
-	return m.edition
+	return m.failure
 }
 
-// Init implements tea.Model.
-func (m Model) Init() tea.Cmd { return m.edition.Init() }
+// Init implements tea.Model: it reads the machine and its disks for every
+// screen, and starts the first screen.
+func (m Model) Init() tea.Cmd {
+	ctx, b := m.com.Ctx, m.com.Backend
+	return tea.Batch(
+		func() tea.Msg { mc, err := b.Machine(ctx); return factsMsg{machine: &mc, merr: err} },
+		func() tea.Msg { d, err := b.Disks(ctx); return factsMsg{disks: d, derr: err, isDisks: true} },
+		m.current().Init(),
+	)
+}
 
 // Update implements tea.Model.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -141,40 +263,78 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case factsMsg:
+		if msg.isDisks {
+			m.facts.Disks, m.facts.DisksErr, m.facts.DisksLoaded = msg.disks, msg.derr, true
+		} else {
+			m.facts.Machine, m.facts.MachineErr = msg.machine, msg.merr
+			if msg.merr != nil {
+				// Facts that could be read come back in Problems with no
+				// error; an error means there are none to trust.
+				m.facts.Machine = nil
+			}
+		}
+		m.shareFacts()
+		if m.waiting != nil && m.facts.DisksLoaded {
+			s := *m.waiting
+			m.waiting = nil
+			return m.goTo(s)
+		}
+		return m, nil
+	case common.WelcomeDoneMsg:
+		if m.screen != ScreenWelcome {
+			return m, nil
+		}
+		m.req.System.Locale, m.req.System.Keymap = msg.Locale.Locale, msg.Locale.Keymap
+		return m.next()
+	case common.NetworkDoneMsg:
+		if m.screen != ScreenNetwork {
+			return m, nil
+		}
+		if msg.WiFi != nil {
+			m.req.Network.WiFi = []installer.WiFiRequest{*msg.WiFi}
+		}
+		return m.next()
 	case common.EditionChosenMsg:
 		if m.screen != ScreenEdition {
 			return m, nil
 		}
-		m.chosenEdition = msg.Edition
-		m.disk = disk.New(m.com, msg.Edition)
-		return m.show(ScreenDisk, m.disk.Init())
+		m.chooseEdition(msg)
+		return m.next()
 	case common.DiskChosenMsg:
 		if m.screen != ScreenDisk {
 			return m, nil
 		}
-		m.chosenDisk = msg.Disk
-		m.summary = summary.New(m.com, m.chosenEdition, msg.Disk, false)
-		return m.show(ScreenSummary, m.summary.Init())
-	case common.BackMsg:
-		switch m.screen {
-		case ScreenDisk:
-			return m.show(ScreenEdition, nil)
-		case ScreenSummary:
-			return m.show(ScreenDisk, nil)
-		case ScreenError:
-			// The failed run may have written to the disk, whatever it
-			// held before, so the plan is made afresh and the wipe must
-			// be confirmed by name again. The failed result stays until
-			// another install replaces it: quitting still reports it.
-			m.summary = summary.New(m.com, m.chosenEdition, m.chosenDisk, true)
-			return m.show(ScreenSummary, m.summary.Init())
+		m.chosenDisk, m.diskKnown = msg.Disk, true
+		m.req.DiskPath = msg.Disk.Path
+		m.req.Selector = partition.Selector{}
+		return m.next()
+	case common.StorageChosenMsg:
+		if m.screen != ScreenStorage {
+			return m, nil
 		}
-		return m, nil
+		m.req.Storage, m.req.Filesystem = msg.Storage, msg.Filesystem
+		return m.next()
+	case common.AccountsDoneMsg:
+		if m.screen != ScreenAccounts {
+			return m, nil
+		}
+		m.req.System.Hostname, m.req.System.Timezone = msg.Hostname, msg.Timezone
+		m.req.Root, m.req.Users = msg.Root, msg.Users
+		return m.next()
+	case common.BackMsg:
+		return m.back()
+	case common.RetryMsg:
+		if m.screen != ScreenError {
+			return m, nil
+		}
+		return m.review(true)
 	case common.InstallMsg:
 		if m.screen != ScreenSummary || msg.Plan == nil || msg.Plan != m.summary.Plan() {
 			return m, nil
 		}
 		m.plan = msg.Plan
+		m.req.Wipe = msg.Plan.Wipe
 		m.progress = progress.New(m.com, msg.Plan)
 		return m.show(ScreenProgress, m.progress.Init())
 	case common.FinishedMsg:
@@ -187,18 +347,195 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 			return m.quit()
 		}
 		if msg.Failed() {
-			m.failure = failure.New(m.com, m.plan, msg)
+			m.failure = failure.New(m.com, m.plan, m.req, msg)
 			return m.show(ScreenError, nil)
 		}
-		m.done = done.New(m.com, m.plan, msg)
+		m.done = done.New(m.com, m.plan, m.req, msg)
 		return m.show(ScreenDone, nil)
 	case common.ExitMsg:
 		if m.screen == ScreenDone {
+			m.action = msg.Action
 			return m.quit()
 		}
 		return m, nil
 	}
 	return m, m.current().Update(msg)
+}
+
+// shareFacts gives the facts to every screen that shows or checks them.
+func (m *Model) shareFacts() {
+	if m.welcome != nil {
+		m.welcome.SetFacts(m.facts)
+	}
+	if m.network != nil {
+		m.network.SetFacts(m.facts)
+	}
+	if m.edition != nil {
+		m.edition.SetFacts(m.facts)
+	}
+}
+
+func (m *Model) chooseEdition(msg common.EditionChosenMsg) {
+	changed := msg.Edition.ID != m.chosenEdition.ID || msg.Edition.Image != m.chosenEdition.Image
+	m.chosenEdition, m.image = msg.Edition, msg.Image
+	if msg.Custom {
+		m.req.EditionID, m.req.Image, m.req.TargetRef = "", msg.Edition.Image, ""
+		// Install exactly the image that was checked; the installed
+		// system still follows the ref as typed.
+		if msg.Image != nil && msg.Image.DigestRef != "" && msg.Image.DigestRef != msg.Edition.Image {
+			m.req.Image, m.req.TargetRef = msg.Image.DigestRef, msg.Edition.Image
+		}
+	} else {
+		m.req.EditionID, m.req.Image, m.req.TargetRef = msg.Edition.ID, "", ""
+	}
+	if changed && m.asked(ScreenStorage) {
+		// Another edition has another default filesystem and minimum.
+		m.req.Filesystem = ""
+		m.storage = nil
+	}
+}
+
+// position is the index of the shown screen in the flow, or -1.
+func (m Model) position() int { return slices.Index(m.flow, m.screen) }
+
+// next goes to the screen after the shown one.
+func (m Model) next() (Model, tea.Cmd) {
+	i := m.position()
+	if i < 0 || i+1 >= len(m.flow) {
+		return m, nil
+	}
+	return m.goTo(m.flow[i+1])
+}
+
+// back goes to the screen before the shown one; from the error screen,
+// to the last question, whose answers are kept.
+func (m Model) back() (Model, tea.Cmd) {
+	switch m.screen {
+	case ScreenProgress, ScreenDone:
+		return m, nil
+	case ScreenError:
+		if len(m.flow) < 2 {
+			return m, nil
+		}
+		return m.goTo(m.flow[len(m.flow)-2])
+	}
+	i := m.position()
+	if i <= 0 {
+		return m, nil
+	}
+	return m.show(m.flow[i-1], nil)
+}
+
+// goTo shows screen s, making it when needed. The storage and review
+// screens need the disk: one from the answers is found once the disks
+// are listed, and when it cannot be found the disk screen asks.
+func (m Model) goTo(s Screen) (Model, tea.Cmd) {
+	if (s == ScreenStorage || s == ScreenSummary) && !m.diskKnown {
+		if !m.facts.DisksLoaded {
+			m.waiting = &s
+			return m, nil
+		}
+		d, err := m.findDisk()
+		if err != nil {
+			// Ask on the disk screen, where the reason is shown too.
+			if !slices.Contains(m.flow, ScreenDisk) {
+				at := slices.Index(m.flow, s)
+				m.flow = slices.Insert(m.flow, at, ScreenDisk)
+			}
+			model, cmd := m.goTo(ScreenDisk)
+			model.disk.SetNotice("The answer file's disk: " + err.Error())
+			return model, cmd
+		}
+		m.chosenDisk, m.diskKnown = d, true
+	}
+	if s == ScreenSummary {
+		return m.review(false)
+	}
+	fresh := m.create(s)
+	m, _ = m.show(s, nil)
+	if fresh {
+		return m, m.current().Init()
+	}
+	return m, nil
+}
+
+// findDisk finds the disk the answers name among the disks listed.
+func (m Model) findDisk() (partition.Disk, error) {
+	if m.facts.DisksErr != nil {
+		return partition.Disk{}, m.facts.DisksErr
+	}
+	if p := m.req.DiskPath; p != "" {
+		for _, d := range m.facts.Disks {
+			if d.Path == p || slices.Contains(d.ByID, p) || slices.Contains(d.ByPath, p) {
+				return d, nil
+			}
+		}
+		return partition.Disk{}, fmt.Errorf("%s is not among the disks of this machine", p)
+	}
+	if m.req.Selector.IsZero() {
+		return partition.Disk{}, fmt.Errorf("no disk was given")
+	}
+	d, _, err := partition.Select(m.facts.Disks, m.req.Selector)
+	return d, err
+}
+
+// create makes screen s when it does not exist yet, or no longer fits the
+// choices made before it; it reports whether the screen is new (and so
+// needs its Init run).
+func (m *Model) create(s Screen) bool {
+	c := m.com
+	switch s {
+	case ScreenWelcome:
+		if m.welcome == nil {
+			m.welcome = welcome.New(c, system.Locale{Locale: m.req.System.Locale, Keymap: m.req.System.Keymap})
+			m.welcome.SetFacts(m.facts)
+			return true
+		}
+	case ScreenNetwork:
+		if m.network == nil {
+			m.network = network.New(c)
+			m.network.SetFacts(m.facts)
+			return true
+		}
+	case ScreenEdition:
+		if m.edition == nil {
+			m.edition = edition.New(c, c.Backend.Catalog())
+			m.edition.SetFacts(m.facts)
+			m.edition.Choose(m.req.EditionID, m.req.Image)
+			return true
+		}
+	case ScreenDisk:
+		if m.disk == nil {
+			m.disk = disk.New(c, m.chosenEdition)
+			m.disk.Choose(m.req.DiskPath)
+			return true
+		}
+		m.disk.SetEdition(m.chosenEdition)
+	case ScreenStorage:
+		key := m.chosenDisk.Path + "\x00" + m.chosenEdition.ID + "\x00" + m.chosenEdition.Image
+		if m.storage == nil || m.storageFor != key {
+			tpm := m.facts.Machine != nil && m.facts.Machine.TPM2
+			m.storage = storage.New(c, m.chosenEdition, m.chosenDisk, tpm, m.req.Storage, m.req.Filesystem)
+			m.storageFor = key
+		}
+		m.storage.SetBase(m.req)
+	case ScreenAccounts:
+		if m.accounts == nil {
+			m.accounts = accounts.New(c, accounts.Start{
+				Hostname: m.req.System.Hostname, Timezone: m.req.System.Timezone,
+				Root: m.req.Root, Users: m.req.Users,
+				Server: m.chosenEdition.Category == "server",
+			})
+			return true
+		}
+	}
+	return false
+}
+
+// review shows a fresh summary; force demands the typed confirmation.
+func (m Model) review(force bool) (Model, tea.Cmd) {
+	m.summary = summary.New(m.com, m.chosenEdition, m.image, m.chosenDisk, m.req, force)
+	return m.show(ScreenSummary, m.summary.Init())
 }
 
 func (m Model) show(s Screen, cmd tea.Cmd) (Model, tea.Cmd) {
@@ -233,10 +570,10 @@ func (m Model) key(k tea.KeyPressMsg) (Model, tea.Cmd) {
 // askQuit asks before throwing away choices already made; on the first
 // and last screens there is nothing to lose.
 func (m Model) askQuit() (Model, tea.Cmd) {
-	switch m.screen {
-	case ScreenEdition, ScreenDone:
+	switch {
+	case m.screen == ScreenDone, m.screen == m.flow[0] && m.screen != ScreenSummary:
 		return m.quit()
-	case ScreenProgress:
+	case m.screen == ScreenProgress:
 		if m.progress.CanCancel() {
 			m.dialog = cancelDialog
 		} else {
@@ -338,13 +675,25 @@ func (m Model) render() string {
 	return strings.Join(lines, "\n")
 }
 
-var crumbs = []string{"Edition", "Disk", "Review", "Install", "Finish"}
+// crumbs are the steps in the header: the flow, then install and finish.
+func (m Model) crumbs() ([]string, int) {
+	steps := append(slices.Clone(m.flow), ScreenProgress, ScreenDone)
+	cur := slices.Index(steps, m.screen)
+	if m.screen == ScreenError {
+		cur = len(steps) - 1
+	}
+	names := make([]string, len(steps))
+	for i, s := range steps {
+		names[i] = crumbNames[s]
+	}
+	return names, cur
+}
 
 func (m Model) header() string {
 	st := m.com.Styles
-	cur := int(min(m.screen, ScreenDone))
-	parts := make([]string, len(crumbs))
-	for i, c := range crumbs {
+	names, cur := m.crumbs()
+	parts := make([]string, len(names))
+	for i, c := range names {
 		switch {
 		case i == cur:
 			parts[i] = st.CrumbCurrent.Render(c)
@@ -354,7 +703,6 @@ func (m Model) header() string {
 			parts[i] = st.Crumb.Render(c)
 		}
 	}
-	left := " " + st.Brand.Render("uai") + "  " + strings.Join(parts, st.Crumb.Render(" > "))
 	var badges []string
 	if m.com.Options.Demo {
 		badges = append(badges, st.Badge.Render("[DEMO]"))
@@ -363,6 +711,12 @@ func (m Model) header() string {
 		badges = append(badges, st.SimBadge.Render("[simulated bootc]"))
 	}
 	right := strings.Join(badges, " ")
+	brand := " " + st.Brand.Render("uai") + "  "
+	left := brand + strings.Join(parts, st.Crumb.Render(" > "))
+	if common.Width(left)+common.Width(right)+1 > m.com.Width {
+		// Too narrow for every step: say where we are in words.
+		left = brand + st.CrumbCurrent.Render(fmt.Sprintf("Step %d of %d: %s", cur+1, len(names), names[cur]))
+	}
 	gap := m.com.Width - common.Width(left) - common.Width(right) - 1
 	if gap < 1 {
 		return left

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/universal-atomic-installer/uai/catalog"
 	"github.com/universal-atomic-installer/uai/installer"
+	"github.com/universal-atomic-installer/uai/installer/system"
 	"github.com/universal-atomic-installer/uai/partition"
 	"github.com/universal-atomic-installer/uai/ui/common"
 	"github.com/universal-atomic-installer/uai/ui/keymap"
@@ -62,9 +65,25 @@ func testCatalog() *catalog.Catalog {
 				Maturity:          "incubating",
 				MaturityNote:      "community image, not built by Fedora",
 			},
+			{
+				ID:                "pi-iot",
+				Name:              "Raspberry Pi IoT",
+				Category:          "iot",
+				Description:       "A small image for single-board computers.",
+				Image:             "quay.io/example/pi-iot:1",
+				Arches:            []string{"arm64"},
+				Firmware:          []string{"uefi"},
+				MinDiskGiB:        8,
+				MinRAMMiB:         1024,
+				DefaultFilesystem: "ext4",
+				Maturity:          "sandbox",
+			},
 		},
 	}
 }
+
+// testKey is a valid public key (from the answer fixtures).
+const testKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJwb8uu/ZTvQUXRGTuvR8EV3f236J5kMnW+NO11WLIfi qa@fixture"
 
 func testDisks() []partition.Disk {
 	return []partition.Disk{
@@ -79,42 +98,134 @@ func testDisks() []partition.Disk {
 			Partitions: []partition.Existing{
 				{Index: 1, StartBytes: 1 << 20, SizeBytes: 600 << 20, Label: "EFI", Filesystem: "vfat"},
 				{Index: 2, StartBytes: 601 << 20, SizeBytes: 1 * gib, Label: "boot", Filesystem: "ext4"},
-				{Index: 3, StartBytes: 2 * gib, SizeBytes: 126 * gib, Label: "fedora", Filesystem: "btrfs"},
+				{Index: 3, StartBytes: 2 * gib, SizeBytes: 126*gib - (1 << 20), Label: "fedora", Filesystem: "ext4",
+					Content: &partition.Content{Inspected: true, OS: "Fedora Linux 42 (Workstation Edition)"}},
 			},
+			Systems: []string{"Fedora Linux 42 (Workstation Edition) on partition 3"},
 		},
 		{
 			Path: "/dev/nvme0n1", Name: "nvme0n1", SizeBytes: 256 * gib, LogicalSectorSize: 512,
 			Model: "WD Blue SN570", Transport: "nvme", Table: "gpt",
-			Partitions: []partition.Existing{{Index: 1, SizeBytes: 256*gib - (2 << 20), Label: "root", Filesystem: "ext4"}},
+			Partitions: []partition.Existing{{Index: 1, StartBytes: 1 << 20, SizeBytes: 256*gib - (2 << 20), Label: "root", Filesystem: "ext4"}},
 			Refusals:   []string{"mounted at /"},
 		},
 		{
 			Path: "/dev/sdc", Name: "sdc", SizeBytes: 8 * gib, LogicalSectorSize: 512,
 			Model: "SanDisk Cruzer", Transport: "usb", Removable: true,
 		},
+		{
+			Path: "/dev/nvme1n1", Name: "nvme1n1", SizeBytes: 512 * gib, LogicalSectorSize: 512,
+			Model: "Samsung 980", Transport: "nvme", Table: "gpt",
+			Partitions: []partition.Existing{
+				{Index: 1, StartBytes: 1 << 20, SizeBytes: 100 << 20, Label: "SYSTEM", Filesystem: "vfat",
+					Content: &partition.Content{Inspected: true, Windows: true, BootLoaders: []string{"Windows Boot Manager (EFI/Microsoft/Boot/bootmgfw.efi)"}}},
+				{Index: 2, StartBytes: 101 << 20, SizeBytes: 16 << 20, Name: "Microsoft reserved partition"},
+				{Index: 3, StartBytes: 117 << 20, SizeBytes: 200 * gib, Label: "Windows", Filesystem: "ntfs"},
+			},
+			Systems: []string{"Windows Boot Manager (EFI/Microsoft/Boot/bootmgfw.efi) on partition 1"},
+		},
 	}
 }
 
-// fakeBackend is a Backend with canned disks and plans and a scripted
-// install; it records what the screens asked of it.
+func testMachine() common.Machine {
+	return common.Machine{Arch: "amd64", Firmware: "uefi", SecureBoot: "on", RAMBytes: 16 * gib, TPM2: true, Chassis: "laptop"}
+}
+
+// recordedMachine is a recorded machine, as the demo shows one.
+func recordedMachine() common.Machine {
+	m := testMachine()
+	m.Name, m.Description, m.Offline = "laptop-windows", "A laptop with Windows 11", true
+	return m
+}
+
+func biosMachine() common.Machine {
+	return common.Machine{Arch: "amd64", Firmware: "bios", RAMBytes: 3 * gib, Problems: []string{"machine memory: could not read /proc/meminfo exactly"}}
+}
+
+// hold returns a fake setup whose install runs prefix and then waits.
+func hold(prefix func(*script)) func(*fakeBackend) {
+	return func(f *fakeBackend) { f.install = holdAfter(prefix, make(chan struct{}), nil) }
+}
+
+func preflightOnly(s *script) {
+	s.step(installer.StepPreflight, "Check the machine, the disk and the programs", false)
+}
+
+// fakeBackend is a Backend with canned disks, plans, images and network,
+// and a scripted install; it records what the screens asked of it.
 type fakeBackend struct {
 	cat      *catalog.Catalog
 	disks    []partition.Disk
 	disksErr error
 	planErr  error
-	// disksGate, when set, holds Disks until it is closed.
+	// planCheck, when set, may refuse a request (a layout that does not fit).
+	planCheck func(installer.Request) error
+	// disksGate, when set, holds Disks until it is closed; held counts
+	// the calls it holds.
 	disksGate chan struct{}
+	held      atomic.Int64
 	// install scripts Install; nil runs happyInstall.
 	install func(ctx context.Context, p *installer.Plan, sink installer.Sink) error
 
-	mu        sync.Mutex
-	choices   []Choice
-	installed []*installer.Plan
-	diskCalls int
+	machine    common.Machine
+	machineErr error
+	// images answers ResolveImage by ref; a ref not listed resolves to
+	// canned facts when it is a catalog image, and is unreachable else.
+	images map[string]imageAnswer
+
+	net         system.NetworkStatus
+	netErr      error
+	aps         []system.AccessPoint
+	passphrases map[string]string
+	locale      system.Locale
+	setLocale   error
+	zones       []string
+	powerErr    error
+	// real makes plans that are not simulated (a real disk, real bootc).
+	real bool
+	// next lets a scripted install go on, for tests that pace it.
+	next chan struct{}
+
+	mu         sync.Mutex
+	choices    []installer.Request
+	installed  []*installer.Plan
+	diskCalls  int
+	joins      []string
+	localeSets []system.Locale
+	power      []string
+	exports    []installer.Request
+	resolves   []string
+}
+
+type imageAnswer struct {
+	info catalog.ImageInfo
+	err  error
 }
 
 func newFake() *fakeBackend {
-	return &fakeBackend{cat: testCatalog(), disks: testDisks()}
+	return &fakeBackend{
+		cat: testCatalog(), disks: testDisks(), machine: testMachine(),
+		net: system.NetworkStatus{Connectivity: system.ConnectivityFull, Devices: []system.Device{
+			{Path: "/d/1", Interface: "eth0", Kind: "ethernet", State: system.NMDeviceActivated, Connection: "Wired connection 1"},
+		}},
+		locale: system.Locale{Locale: "en_US.UTF-8", Keymap: "us"},
+		zones:  []string{"America/New_York", "Asia/Tokyo", "Europe/Berlin", "Europe/Paris", "UTC"},
+		images: map[string]imageAnswer{},
+	}
+}
+
+// offline makes the machine's network down, with Wi-Fi networks in range.
+func (f *fakeBackend) offline() {
+	f.net = system.NetworkStatus{Connectivity: system.ConnectivityNone, Devices: []system.Device{
+		{Path: "/d/1", Interface: "eth0", Kind: "ethernet", State: system.NMDeviceUnavailable},
+		{Path: "/d/2", Interface: "wlan0", Kind: "wifi", State: system.NMDeviceDisconnected},
+	}}
+	f.aps = []system.AccessPoint{
+		{SSID: "HomeNet", Strength: 82, Security: "WPA2"},
+		{SSID: "Campus", Strength: 55, Security: "WPA Enterprise"},
+		{SSID: "CoffeeShop", Strength: 40, Security: "open"},
+	}
+	f.passphrases = map[string]string{"HomeNet": "correct horse battery"}
 }
 
 func (f *fakeBackend) Catalog() *catalog.Catalog { return f.cat }
@@ -125,6 +236,9 @@ func (f *fakeBackend) Disks(ctx context.Context) ([]partition.Disk, error) {
 	gate := f.disksGate
 	f.mu.Unlock()
 	if gate != nil {
+		// A call held at the gate is not work the harness waits for.
+		f.held.Add(1)
+		defer f.held.Add(-1)
 		select {
 		case <-gate:
 		case <-ctx.Done():
@@ -134,26 +248,62 @@ func (f *fakeBackend) Disks(ctx context.Context) ([]partition.Disk, error) {
 	return f.disks, f.disksErr
 }
 
-func (f *fakeBackend) Plan(_ context.Context, c Choice) (*installer.Plan, error) {
+func (f *fakeBackend) Plan(_ context.Context, r installer.Request) (*installer.Plan, error) {
 	f.mu.Lock()
-	f.choices = append(f.choices, c)
+	f.choices = append(f.choices, r)
+	check, planErr := f.planCheck, f.planErr
 	f.mu.Unlock()
-	if f.planErr != nil {
-		return nil, f.planErr
+	if planErr != nil {
+		return nil, planErr
 	}
-	ed, ok := f.cat.Lookup(c.EditionID)
-	if !ok {
-		return nil, errors.New("no edition " + c.EditionID)
+	if check != nil {
+		if err := check(r); err != nil {
+			return nil, err
+		}
+	}
+	var ed catalog.Edition
+	switch {
+	case r.EditionID != "":
+		e, ok := f.cat.Lookup(r.EditionID)
+		if !ok {
+			return nil, errors.New("no edition " + r.EditionID)
+		}
+		ed = e
+	case r.Image != "":
+		ed = catalog.Edition{Name: r.Image, Image: r.Image, DefaultFilesystem: "xfs"}
+	default:
+		return nil, errors.New("nothing to install")
 	}
 	var d partition.Disk
 	for _, x := range f.disks {
-		if x.Path == c.DiskPath {
+		if x.Path == r.DiskPath {
 			d = x
 		}
 	}
-	return fakePlan(ed, d, c.Wipe), nil
+	if r.DiskPath == "" && !r.Selector.IsZero() {
+		var err error
+		if d, _, err = partition.Select(f.disks, r.Selector); err != nil {
+			return nil, err
+		}
+	}
+	if d.Path == "" {
+		return nil, errors.New("no disk " + r.DiskPath)
+	}
+	p := fakePlan(ed, d, r.Wipe)
+	if r.Filesystem != "" {
+		p.Filesystem = r.Filesystem
+		p.Layout.Partitions[2].Filesystem = r.Filesystem
+	}
+	if r.TargetRef != "" {
+		p.TargetRef = r.TargetRef
+	}
+	if r.Storage.Layout == partition.KindFree {
+		p.Layout.Kind = partition.KindFree
+	}
+	p.Simulated = !f.real
+	p.Configure = fakeConfig(r)
+	return p, nil
 }
-
 func fakePlan(ed catalog.Edition, d partition.Disk, wipe bool) *installer.Plan {
 	const ss = 512
 	last := d.SizeBytes/ss - 34
@@ -194,6 +344,122 @@ func fakePlan(ed catalog.Edition, d partition.Disk, wipe bool) *installer.Plan {
 	}
 }
 
+// fakeConfig is what Resolve makes of the request's system settings,
+// without the passwords (which only Resolve may carry).
+func fakeConfig(r installer.Request) *installer.PlanConfig {
+	s := r.System
+	c := &installer.PlanConfig{Hostname: s.Hostname, Timezone: s.Timezone, Locale: s.Locale, Keymap: s.Keymap,
+		Root: installer.PlanRoot{Locked: r.Root.Locked, PasswordSet: r.Root.Password != "", SSHAuthorizedKeys: r.Root.SSHAuthorizedKeys}}
+	for _, u := range r.Users {
+		c.Users = append(c.Users, installer.PlanUser{Name: u.Name, Groups: u.Groups, PasswordSet: u.Password != "", SSHAuthorizedKeys: u.SSHAuthorizedKeys})
+	}
+	if s == (installer.SystemRequest{}) && !c.Root.Locked && !c.Root.PasswordSet && len(c.Root.SSHAuthorizedKeys) == 0 && len(c.Users) == 0 {
+		return nil
+	}
+	return c
+}
+
+func (f *fakeBackend) Machine(context.Context) (common.Machine, error) {
+	return f.machine, f.machineErr
+}
+
+func (f *fakeBackend) ResolveImage(_ context.Context, ref, _ string) (catalog.ImageInfo, error) {
+	f.mu.Lock()
+	f.resolves = append(f.resolves, ref)
+	a, ok := f.images[ref]
+	f.mu.Unlock()
+	if ok {
+		return a.info, a.err
+	}
+	for _, e := range f.cat.Editions {
+		if e.Image == ref {
+			return catalog.ImageInfo{
+				Ref: ref, Digest: "sha256:" + strings.Repeat("ab", 32), DigestRef: ref + "@sha256:" + strings.Repeat("ab", 32),
+				Arch: "amd64", SizeBytes: 1900 << 20, Layers: 64, Created: t0.Add(-12 * 24 * time.Hour),
+				Bootable: true, BootableLabel: "containers.bootc=1",
+			}, nil
+		}
+	}
+	return catalog.ImageInfo{}, fmt.Errorf("image %s: registry %w: dial tcp: no route to host", ref, catalog.ErrUnreachable)
+}
+
+func (f *fakeBackend) NetworkStatus(context.Context) (system.NetworkStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := f.net
+	st.Devices = slices.Clone(f.net.Devices)
+	return st, f.netErr
+}
+
+func (f *fakeBackend) ScanWiFi(context.Context) ([]system.AccessPoint, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.netErr != nil {
+		return nil, f.netErr
+	}
+	return slices.Clone(f.aps), nil
+}
+
+func (f *fakeBackend) ConnectWiFi(_ context.Context, ssid, pass string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if pass != f.passphrases[ssid] {
+		f.joins = append(f.joins, ssid+": refused")
+		return fmt.Errorf("join Wi-Fi %q: %w: check it and type it again", ssid, system.ErrWrongPassphrase)
+	}
+	f.joins = append(f.joins, ssid+": ok")
+	f.net.Connectivity = system.ConnectivityFull
+	for i := range f.net.Devices {
+		if f.net.Devices[i].Kind == "wifi" {
+			f.net.Devices[i].State, f.net.Devices[i].Connection = system.NMDeviceActivated, ssid
+		}
+	}
+	for i := range f.aps {
+		f.aps[i].Active = f.aps[i].SSID == ssid
+	}
+	return nil
+}
+
+func (f *fakeBackend) CheckConnectivity(context.Context) (system.Connectivity, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.net.Connectivity, f.netErr
+}
+
+func (f *fakeBackend) LiveLocale(context.Context) (system.Locale, error) { return f.locale, nil }
+
+func (f *fakeBackend) SetLiveLocale(_ context.Context, l system.Locale) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.localeSets = append(f.localeSets, l)
+	return f.setLocale
+}
+
+func (f *fakeBackend) Timezones(context.Context) ([]string, string, error) {
+	return f.zones, "UTC", nil
+}
+
+func (f *fakeBackend) Reboot(context.Context) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.power = append(f.power, "reboot")
+	return "asked logind to reboot", f.powerErr
+}
+
+func (f *fakeBackend) PowerOff(context.Context) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.power = append(f.power, "poweroff")
+	return "asked logind to power off", f.powerErr
+}
+
+func (f *fakeBackend) ExportAnswers(_ context.Context, r installer.Request) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.exports = append(f.exports, r)
+	return "/tmp/uai-answers-test.toml", nil
+}
+
 func (f *fakeBackend) Install(ctx context.Context, p *installer.Plan, sink installer.Sink) error {
 	f.mu.Lock()
 	f.installed = append(f.installed, p)
@@ -211,10 +477,16 @@ func (f *fakeBackend) installedPlans() []*installer.Plan {
 	return append([]*installer.Plan(nil), f.installed...)
 }
 
-func (f *fakeBackend) planChoices() []Choice {
+func (f *fakeBackend) planChoices() []installer.Request {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]Choice(nil), f.choices...)
+	return append([]installer.Request(nil), f.choices...)
+}
+
+func (f *fakeBackend) recorded() (joins []string, locales []system.Locale, power []string, exports []installer.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.joins), slices.Clone(f.localeSets), slices.Clone(f.power), slices.Clone(f.exports)
 }
 
 // script emits events with times that advance by one second each, as a
@@ -271,10 +543,14 @@ func finishRun(s *script, p *installer.Plan, stopped string) {
 	s.step(installer.StepVerify, "Check the installed system's update origin", false)
 	s.log(installer.StepVerify, "info", "origin: "+p.TargetRef)
 	s.ok(installer.StepVerify)
+	s.step(installer.StepConfigure, "Configure the installed system", false)
+	s.ok(installer.StepConfigure)
+	s.step(installer.StepReceipt, "Write the receipt and the install log to the installed system", false)
+	s.ok(installer.StepReceipt)
 	s.emit(installer.Event{Type: installer.EventResult, Result: &installer.Result{
 		PlanSHA256: p.SHA256(), Edition: p.Edition.ID, Image: p.Edition.Image, ImageDigest: p.Edition.Digest,
 		TargetRef: p.TargetRef, Disk: p.Disk.Path, DurationMS: 754_000, Simulated: p.Simulated,
-		Completed: []installer.StepID{installer.StepPreflight, installer.StepPartition, installer.StepFormat, installer.StepMount, installer.StepBootc, installer.StepVerify},
+		Completed: []installer.StepID{installer.StepPreflight, installer.StepPartition, installer.StepFormat, installer.StepMount, installer.StepBootc, installer.StepVerify, installer.StepConfigure, installer.StepReceipt},
 		Stopped:   stopped,
 	}})
 }
@@ -346,7 +622,7 @@ func (c *fakeClock) Set(t time.Time) {
 // Update, runs the commands it returns on goroutines (as Bubble Tea does)
 // and feeds their messages back.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	fake    *fakeBackend
 	clock   *fakeClock
 	m       Model
@@ -355,7 +631,7 @@ type harness struct {
 	quit    bool
 }
 
-func newHarness(t *testing.T, f *fakeBackend, o Options, w, h int) *harness {
+func newHarness(t testing.TB, f *fakeBackend, o Options, w, h int) *harness {
 	t.Helper()
 	clock := &fakeClock{now: t0}
 	c := common.Common{
@@ -433,6 +709,16 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyPgDown}
 	case "backspace":
 		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "shift+tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "space":
+		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
 	case "ctrl+c":
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 	case "ctrl+u":
@@ -458,7 +744,7 @@ func (h *harness) idle() {
 			continue
 		default:
 		}
-		if h.pending.Load() == 0 && len(h.msgs) == 0 {
+		if h.pending.Load()-h.fake.held.Load() == 0 && len(h.msgs) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -517,25 +803,68 @@ func (h *harness) wantNoView(subs ...string) {
 
 // Navigation helpers; each is itself a check of the path it takes.
 
+func (h *harness) toNetwork() {
+	h.t.Helper()
+	h.wantScreen(ScreenWelcome)
+	h.press("enter")
+	h.idle()
+	h.wantScreen(ScreenNetwork)
+}
+
+func (h *harness) toEdition() {
+	h.t.Helper()
+	h.toNetwork()
+	h.press("enter")
+	h.idle()
+	h.wantScreen(ScreenEdition)
+}
+
 func (h *harness) toDisk() {
 	h.t.Helper()
+	h.toEdition()
 	h.press("enter")
 	h.idle()
 	h.wantScreen(ScreenDisk)
 }
 
-// toSummary picks the disk named name (cursor starts on the first usable
-// disk, demo-disk.img).
-func (h *harness) toSummary(name string) {
+// pickDisk moves the disk screen's cursor to the disk named name.
+func (h *harness) pickDisk(name string) {
 	h.t.Helper()
-	h.toDisk()
 	for range 8 {
 		if d, ok := h.m.disk.Selected(); ok && d.Name == name {
-			break
+			return
 		}
 		h.press("down")
 	}
+	h.t.Fatalf("no disk %s on the disk screen:\n%s", name, h.view())
+}
+
+// toStorage picks the disk named name (the cursor starts on the first
+// usable disk, demo-disk.img).
+func (h *harness) toStorage(name string) {
+	h.t.Helper()
+	h.toDisk()
+	h.pickDisk(name)
 	h.press("enter")
+	h.idle()
+	h.wantScreen(ScreenStorage)
+}
+
+func (h *harness) toAccounts(name string) {
+	h.t.Helper()
+	h.toStorage(name)
+	h.press("enter")
+	h.idle()
+	h.wantScreen(ScreenAccounts)
+}
+
+// toSummary accepts the defaults up to the accounts, where root logs in
+// with testKey (the default for a server edition).
+func (h *harness) toSummary(name string) {
+	h.t.Helper()
+	h.toAccounts(name)
+	h.typeText(testKey)
+	h.press("enter", "enter")
 	h.idle()
 	h.wantScreen(ScreenSummary)
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +90,7 @@ func (fl *flow) final() Model {
 
 func TestFlowInstall(t *testing.T) {
 	f := newFake()
+	f.offline()
 	release := make(chan struct{})
 	f.install = holdAfter(upToBootc, release, func(s *script, p *installer.Plan) error {
 		finishRun(s, p, "")
@@ -96,11 +98,28 @@ func TestFlowInstall(t *testing.T) {
 	})
 	fl := newFlow(t, f)
 
-	fl.waitFor(ScreenEdition, "Fedora bootc", "[DEMO]")
+	fl.waitFor(ScreenWelcome, "Welcome to uai", "[DEMO]", "UEFI, Secure Boot on")
+	fl.key("enter")
+	fl.waitFor(ScreenNetwork, "HomeNet")
+	fl.key("down")
+	fl.key("enter")
+	fl.waitFor(ScreenNetwork, "Passphrase for HomeNet")
+	fl.tm.Type("correct horse battery")
+	fl.key("enter")
+	fl.waitFor(ScreenNetwork, "Joined HomeNet.")
+	fl.key("up")
+	fl.key("enter")
+	fl.waitFor(ScreenEdition, "Fedora bootc", "days ago")
 	fl.key("enter")
 	fl.waitFor(ScreenDisk, "Samsung SSD 870")
 	fl.key("down")
 	fl.waitFor(ScreenDisk, "> /dev/sdb")
+	fl.key("enter")
+	fl.waitFor(ScreenStorage, "the whole disk (128 GiB)")
+	fl.key("enter")
+	fl.waitFor(ScreenAccounts, "Root SSH key")
+	fl.tm.Type(testKey)
+	fl.key("enter")
 	fl.key("enter")
 	fl.waitFor(ScreenSummary, "Type sdb to confirm")
 	fl.tm.Type("sdb")
@@ -113,8 +132,8 @@ func TestFlowInstall(t *testing.T) {
 
 	m := fl.final()
 	r := m.Result()
-	if r.ExitCode != 0 || r.Disk != "/dev/sdb" || r.Edition != "fedora-bootc" || !r.Simulated {
-		t.Errorf("result = %+v, want a simulated install of fedora-bootc on /dev/sdb", r)
+	if r.ExitCode != 0 || r.Disk != "/dev/sdb" || r.Edition != "fedora-bootc" || !r.Simulated || m.Action() != ActionExit {
+		t.Errorf("result = %+v, action %q; want a simulated install of fedora-bootc on /dev/sdb, then exit", r, m.Action())
 	}
 	plans := f.installedPlans()
 	if len(plans) != 1 {
@@ -124,24 +143,39 @@ func TestFlowInstall(t *testing.T) {
 	if p.Disk.Path != "/dev/sdb" || !p.Wipe || p.Edition.ID != "fedora-bootc" {
 		t.Errorf("Install got a plan for %s (wipe %v, edition %s), want /dev/sdb with wipe for fedora-bootc", p.Disk.Path, p.Wipe, p.Edition.ID)
 	}
-	if c := f.planChoices(); len(c) != 1 || c[0] != (Choice{EditionID: "fedora-bootc", DiskPath: "/dev/sdb", Wipe: true}) {
-		t.Errorf("Plan got %+v", c)
+	c := f.planChoices()
+	last := c[len(c)-1]
+	if last.EditionID != "fedora-bootc" || last.DiskPath != "/dev/sdb" || !last.Wipe || len(last.Network.WiFi) != 1 || last.Root.SSHAuthorizedKeys[0] != testKey {
+		t.Errorf("the reviewed request = %+v", last)
+	}
+	if j, _, _, _ := f.recorded(); !slices.Equal(j, []string{"HomeNet: ok"}) {
+		t.Errorf("joins = %q", j)
 	}
 }
 
-func TestFlowInstallFailsThenBack(t *testing.T) {
+func TestFlowInstallFailsThenRetry(t *testing.T) {
 	f := newFake()
 	f.install = failingInstall
 	fl := newFlow(t, f)
 
+	fl.waitFor(ScreenWelcome, "Welcome to uai")
+	fl.key("enter")
+	fl.waitFor(ScreenNetwork, "the internet is reachable")
+	fl.key("enter")
 	fl.waitFor(ScreenEdition, "Fedora bootc")
 	fl.key("enter")
 	fl.waitFor(ScreenDisk, "Samsung SSD 870")
 	fl.key("enter") // demo-disk.img, the empty disk
+	fl.waitFor(ScreenStorage, "which is empty")
+	fl.key("enter")
+	fl.waitFor(ScreenAccounts, "Root SSH key")
+	fl.tm.Type(testKey)
+	fl.key("enter")
+	fl.key("enter")
 	fl.waitFor(ScreenSummary, "demo-disk.img is empty")
 	fl.key("enter")
 	fl.waitFor(ScreenError, "Install failed", "connection reset by peer", "Last log lines")
-	fl.key("esc")
+	fl.key("r")
 	// The disk was empty before, but the failed run wrote to it: the wipe
 	// must now be confirmed by name.
 	fl.waitFor(ScreenSummary, "Type demo-disk.img to confirm")
@@ -157,7 +191,7 @@ func TestFlowInstallFailsThenBack(t *testing.T) {
 		t.Errorf("Install called %d times, want 1", n)
 	}
 	c := f.planChoices()
-	if len(c) != 2 || c[0].Wipe || !c[1].Wipe {
-		t.Errorf("Plan got %+v, want a first plan without wipe and a second with", c)
+	if len(c) != 3 || c[1].Wipe || !c[2].Wipe {
+		t.Errorf("Plan got %d requests (wipe %v), want the storage check, a review without wipe and a retry with", len(c), c)
 	}
 }

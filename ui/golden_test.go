@@ -10,7 +10,9 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/universal-atomic-installer/uai/catalog"
 	"github.com/universal-atomic-installer/uai/installer"
+	"github.com/universal-atomic-installer/uai/installer/system"
 )
 
 // checkLayout asserts what every frame must satisfy: exactly the
@@ -28,42 +30,226 @@ func checkLayout(t *testing.T, h *harness, w, ht int) {
 	}
 }
 
-func TestGoldenViews(t *testing.T) {
-	demo := Options{Demo: true, Simulated: true}
-	cases := []struct {
-		name string
-		w, h int
-		opts Options
-		fake func(*fakeBackend)
-		// drive brings the model to the state to render.
-		drive func(h *harness)
-	}{
-		{name: "edition", drive: func(h *harness) {}},
-		{name: "edition_down", drive: func(h *harness) { h.press("down") }},
+// goldenCase is one state of one screen, rendered at 80x24 and 120x40.
+type goldenCase struct {
+	name string
+	opts Options
+	fake func(*fakeBackend)
+	// drive brings the model to the state to render.
+	drive func(h *harness)
+	// only renders at this one size (WxH) instead of both.
+	only [2]int
+}
+
+var demo = Options{Demo: true, Simulated: true}
+
+func notBootable(f *fakeBackend) {
+	f.images["registry.example.com/team/app:1"] = imageAnswer{err: fmt.Errorf("image registry.example.com/team/app:1: %w: it has neither the containers.bootc nor the ostree.bootable label (labels: org.opencontainers.image.title=app); build it FROM a bootc base image", catalog.ErrNotBootable)}
+}
+
+func customOK(f *fakeBackend) {
+	f.images["registry.example.com/team/os:1"] = imageAnswer{info: catalog.ImageInfo{
+		Ref: "registry.example.com/team/os:1", Digest: "sha256:" + strings.Repeat("cd", 32),
+		DigestRef: "registry.example.com/team/os@sha256:" + strings.Repeat("cd", 32), Arch: "amd64",
+		SizeBytes: 1200 << 20, Layers: 12, Created: t0.Add(-3 * 24 * time.Hour), Bootable: true, BootableLabel: "containers.bootc=1",
+	}}
+}
+
+// etaInstall reports bytes twice, ten seconds apart (the second only once
+// next is closed, so the screen sees both), so a rate and the time left
+// are known.
+func etaInstall(next <-chan struct{}) func(context.Context, *installer.Plan, installer.Sink) error {
+	return func(ctx context.Context, _ *installer.Plan, sink installer.Sink) error {
+		s := &script{sink: sink, at: t0}
+		upToBootc(s)
+		select {
+		case <-next:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.at = s.at.Add(9 * time.Second)
+		s.emit(installer.Event{Type: installer.EventStepProgress, Step: installer.StepBootc, Done: 1500 << 20, Total: 2000 << 20, Unit: "bytes", Simulated: true})
+		<-ctx.Done()
+		return ctx.Err()
+	}
+}
+
+func goldenCases() []goldenCase {
+	toDone := func(h *harness) {
+		h.toProgress()
+		h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
+	}
+	toError := func(h *harness) {
+		h.toProgress()
+		h.until("the error screen", func() bool { return h.m.Screen() == ScreenError })
+	}
+	failing := func(f *fakeBackend) { f.install = failingInstall }
+	return []goldenCase{
+		// Welcome.
+		{name: "welcome", drive: func(h *harness) {}},
+		{name: "welcome_demo_machine", opts: demo, fake: func(f *fakeBackend) {
+			f.machine = recordedMachine()
+			f.setLocale = ErrDemo
+		}, drive: func(h *harness) {
+			h.press("up", "up", "enter")
+			h.typeText("germany")
+			h.press("enter")
+			h.idle()
+		}},
+		{name: "welcome_looking", fake: func(f *fakeBackend) { f.disksGate = make(chan struct{}) }, drive: func(h *harness) {}},
+		{name: "welcome_language_picker", drive: func(h *harness) { h.press("up", "up", "enter") }},
+		{name: "welcome_language_search", drive: func(h *harness) {
+			h.press("up", "up", "enter")
+			h.typeText("port")
+		}},
+		{name: "welcome_keyboard_set", drive: func(h *harness) {
+			h.press("up", "enter")
+			h.typeText("nodead")
+			h.press("enter")
+			h.idle()
+		}},
+		{name: "welcome_no_localed", fake: func(f *fakeBackend) {
+			f.setLocale = fmt.Errorf("set the keymap to de: %w: org.freedesktop.locale1", system.ErrNoService)
+		}, drive: func(h *harness) {
+			h.press("up", "enter", "enter")
+			h.idle()
+		}},
+		{name: "welcome_bios_no_tpm", fake: func(f *fakeBackend) {
+			f.machine = biosMachine()
+		}, drive: func(h *harness) {}},
+		{name: "welcome_help", drive: func(h *harness) { h.press("?") }},
+
+		// Network.
+		{name: "network_wired", drive: func(h *harness) { h.toNetwork() }},
+		{name: "network_wifi_list", fake: (*fakeBackend).offline, drive: func(h *harness) { h.toNetwork() }},
+		{name: "network_offline_refused", fake: (*fakeBackend).offline, drive: func(h *harness) {
+			h.toNetwork()
+			h.press("enter")
+			h.idle()
+		}},
+		{name: "network_passphrase", fake: (*fakeBackend).offline, drive: func(h *harness) {
+			h.toNetwork()
+			h.press("down", "enter")
+			h.typeText("secret")
+		}},
+		{name: "network_wrong_passphrase", fake: (*fakeBackend).offline, drive: func(h *harness) {
+			h.toNetwork()
+			h.press("down", "enter")
+			h.typeText("wrong horse battery")
+			h.press("enter")
+			h.idle()
+		}},
+		{name: "network_short_passphrase", fake: (*fakeBackend).offline, drive: func(h *harness) {
+			h.toNetwork()
+			h.press("down", "enter")
+			h.typeText("short")
+			h.press("enter")
+			h.idle()
+		}},
+		{name: "network_joined", fake: (*fakeBackend).offline, drive: func(h *harness) {
+			h.toNetwork()
+			h.press("down", "enter")
+			h.typeText("correct horse battery")
+			h.press("enter")
+			h.idle()
+			h.press("up")
+		}},
+		{name: "network_enterprise", fake: (*fakeBackend).offline, drive: func(h *harness) {
+			h.toNetwork()
+			h.press("down", "down", "enter")
+		}},
+		{name: "network_unmanaged", fake: func(f *fakeBackend) {
+			f.netErr = fmt.Errorf("list the network devices: %w", system.ErrNoNetworkManager)
+		}, drive: func(h *harness) { h.toNetwork() }},
+		{name: "network_offline_source", fake: func(f *fakeBackend) {
+			f.offline()
+			f.machine.Offline = true
+		}, drive: func(h *harness) { h.toNetwork() }},
+
+		// Edition.
+		{name: "edition", drive: func(h *harness) { h.toEdition() }},
+		{name: "edition_down", drive: func(h *harness) {
+			h.toEdition()
+			h.press("down")
+			h.idle()
+		}},
+		{name: "edition_unfit", drive: func(h *harness) {
+			h.toEdition()
+			h.press("down", "down", "enter")
+			h.idle()
+		}},
 		{name: "edition_filter", drive: func(h *harness) {
+			h.toEdition()
 			h.press("/")
 			h.typeText("blue")
+			h.idle()
+		}},
+		{name: "edition_type_to_search", drive: func(h *harness) {
+			h.toEdition()
+			h.typeText("gnome")
+			h.idle()
 		}},
 		{name: "edition_filter_nomatch", drive: func(h *harness) {
+			h.toEdition()
 			h.press("/")
 			h.typeText("arch")
 			h.press("enter")
 		}},
-		{name: "edition_help", drive: func(h *harness) { h.press("?") }},
+		{name: "edition_registry_unreachable", fake: func(f *fakeBackend) {
+			f.images["quay.io/fedora/fedora-bootc:44"] = imageAnswer{err: fmt.Errorf("image quay.io/fedora/fedora-bootc:44: %w", catalog.ErrUnreachable)}
+		}, drive: func(h *harness) { h.toEdition() }},
+		{name: "edition_custom", drive: func(h *harness) {
+			h.toEdition()
+			h.press("pgdown", "enter")
+		}},
+		{name: "edition_custom_not_bootable", fake: notBootable, drive: func(h *harness) {
+			h.toEdition()
+			h.press("pgdown", "enter")
+			h.typeText("registry.example.com/team/app:1")
+			h.press("enter")
+			h.idle()
+		}},
+		{name: "edition_custom_bad_ref", drive: func(h *harness) {
+			h.toEdition()
+			h.press("pgdown", "enter")
+			h.typeText("fedora-bootc")
+			h.press("enter")
+			h.idle()
+		}},
+		{name: "edition_custom_ok", fake: customOK, drive: func(h *harness) {
+			h.toEdition()
+			h.press("pgdown", "enter")
+			h.typeText("registry.example.com/team/os:1")
+			h.press("enter")
+			h.idle()
+		}},
+		{name: "edition_help", drive: func(h *harness) {
+			h.toEdition()
+			h.press("?")
+		}},
+
+		// Disk.
 		{name: "disk_loading", fake: func(f *fakeBackend) { f.disksGate = make(chan struct{}) }, drive: func(h *harness) {
+			h.toEdition()
 			h.press("enter")
 			h.until("the disk screen", func() bool { return h.m.Screen() == ScreenDisk })
 		}},
 		{name: "disk", drive: func(h *harness) { h.toDisk() }},
 		{name: "disk_refused_selected", drive: func(h *harness) {
 			h.toDisk()
-			h.press("down", "down", "enter")
+			h.pickDisk("nvme0n1")
+			h.press("enter")
 			h.idle()
 		}},
 		{name: "disk_too_small_selected", drive: func(h *harness) {
 			h.toDisk()
-			h.press("down", "down", "down", "enter")
+			h.pickDisk("sdc")
+			h.press("enter")
 			h.idle()
+		}},
+		{name: "disk_windows_selected", drive: func(h *harness) {
+			h.toDisk()
+			h.pickDisk("nvme1n1")
 		}},
 		{name: "disk_error", fake: func(f *fakeBackend) {
 			f.disksErr = errors.New("read /sys/block: permission denied")
@@ -72,7 +258,84 @@ func TestGoldenViews(t *testing.T) {
 			h.toDisk()
 			h.press("?")
 		}},
-		{name: "summary_empty_disk", drive: func(h *harness) { h.toSummary("demo-disk.img") }},
+
+		// Storage.
+		{name: "storage_empty_disk", drive: func(h *harness) { h.toStorage("demo-disk.img") }},
+		{name: "storage_windows_free_space", drive: func(h *harness) { h.toStorage("nvme1n1") }},
+		{name: "storage_encrypt_weak", drive: func(h *harness) {
+			h.toStorage("sdb")
+			h.press("up", "space", "down")
+			h.typeText("abc12345")
+		}},
+		{name: "storage_passphrase_mismatch", drive: func(h *harness) {
+			h.toStorage("sdb")
+			h.press("up", "space", "down")
+			h.typeText("correct horse battery staple")
+			h.press("enter")
+			h.typeText("correct horse battery stapel")
+			h.press("enter", "enter", "enter")
+			h.idle()
+		}},
+		{name: "storage_empty_passphrase", drive: func(h *harness) {
+			h.toStorage("sdb")
+			h.press("up", "space", "tab", "tab", "tab", "tab", "enter")
+			h.idle()
+		}},
+		{name: "storage_root_too_small", drive: func(h *harness) {
+			h.toStorage("sdb")
+			h.press("up", "up")
+			h.typeText("2GiB")
+			h.press("tab", "tab", "enter")
+			h.idle()
+		}},
+		{name: "storage_plan_refused", fake: func(f *fakeBackend) {
+			f.planCheck = func(r installer.Request) error {
+				if r.Storage.RootSizeBytes > 100*gib {
+					return installer.Errorf(installer.ClassDiskRefused, "give a smaller root size", "plan the layout of /dev/sdb: root of 200 GiB does not fit in the 127.4 GiB left")
+				}
+				return nil
+			}
+		}, drive: func(h *harness) {
+			h.toStorage("sdb")
+			h.press("up", "up")
+			h.typeText("200GiB")
+			h.press("tab", "tab", "enter")
+			h.idle()
+		}},
+
+		// Accounts.
+		{name: "accounts_root_key", drive: func(h *harness) { h.toAccounts("sdb") }},
+		{name: "accounts_user", drive: func(h *harness) {
+			h.toAccounts("sdb")
+			h.press("up", "left", "down")
+			h.typeText("alex")
+			h.press("tab")
+			h.typeText("Tr0ub4dor&3-horse")
+		}},
+		{name: "accounts_empty_password", drive: func(h *harness) {
+			h.toAccounts("sdb")
+			h.press("up", "left", "down")
+			h.typeText("alex")
+			h.press("tab", "tab", "tab", "tab", "tab", "enter")
+			h.idle()
+		}},
+		{name: "accounts_bad_input", drive: func(h *harness) {
+			h.toAccounts("sdb")
+			h.press("up", "up", "up")
+			h.typeText("bad_host")
+			h.press("tab", "tab", "tab")
+			h.typeText("ssh-ed25519 AAAA-not-base64")
+			h.press("enter", "enter")
+			h.idle()
+		}},
+		{name: "accounts_timezone_picker", drive: func(h *harness) {
+			h.toAccounts("sdb")
+			h.press("up", "up", "enter")
+			h.typeText("new york")
+		}},
+
+		// Summary.
+		{name: "summary_empty_disk", opts: demo, drive: func(h *harness) { h.toSummary("demo-disk.img") }},
 		{name: "summary_confirm_partial", drive: func(h *harness) {
 			h.toSummary("sdb")
 			h.typeText("sd")
@@ -91,47 +354,69 @@ func TestGoldenViews(t *testing.T) {
 			h.toSummary("demo-disk.img")
 			h.press("pgdown")
 		}},
-		{name: "summary_plan_error", fake: func(f *fakeBackend) {
-			f.planErr = installer.Errorf(installer.ClassDiskRefused, "pick another disk", "disk /dev/sdb cannot be installed to: it is the live boot medium")
-		}, drive: func(h *harness) { h.toSummary("sdb") }},
+		{name: "summary_free_space", drive: func(h *harness) { h.toSummary("nvme1n1") }},
+		{name: "summary_plan_error", drive: func(h *harness) {
+			h.toAccounts("sdb")
+			h.fake.mu.Lock()
+			h.fake.planErr = installer.Errorf(installer.ClassDiskRefused, "pick another disk", "disk /dev/sdb cannot be installed to: it is the live boot medium")
+			h.fake.mu.Unlock()
+			h.typeText(testKey)
+			h.press("enter", "enter")
+			h.idle()
+		}},
 		{name: "summary_quit_dialog", drive: func(h *harness) {
 			h.toSummary("demo-disk.img")
 			h.press("q")
 		}},
-		{name: "progress_log_open", opts: demo, fake: func(f *fakeBackend) {
-			f.install = holdAfter(upToBootc, make(chan struct{}), nil)
-		}, drive: func(h *harness) {
+
+		// Progress.
+		{name: "progress_log_open", opts: demo, fake: hold(upToBootc), drive: func(h *harness) {
 			h.toProgress()
 			h.until("bootc at 45%", func() bool { return h.stepState(installer.StepBootc) == "running" && strings.Contains(h.view(), "45%") })
 			h.clock.Set(t0.Add(83 * time.Second))
 			h.press("l")
 		}},
-		{name: "progress_log_closed", opts: demo, fake: func(f *fakeBackend) {
-			f.install = holdAfter(upToBootc, make(chan struct{}), nil)
-		}, drive: func(h *harness) {
+		{name: "progress_log_closed", opts: demo, fake: hold(upToBootc), drive: func(h *harness) {
 			h.toProgress()
 			h.until("bootc at 45%", func() bool { return strings.Contains(h.view(), "45%") })
 			h.clock.Set(t0.Add(83 * time.Second))
 		}},
-		{name: "progress_cancel_dialog", fake: func(f *fakeBackend) {
-			f.install = holdAfter(func(s *script) {
-				s.step(installer.StepPreflight, "Check the machine, the disk and the programs", false)
-			}, make(chan struct{}), nil)
+		{name: "progress_bytes_eta", opts: demo, fake: func(f *fakeBackend) {
+			f.next = make(chan struct{})
+			f.install = etaInstall(f.next)
 		}, drive: func(h *harness) {
+			h.toProgress()
+			h.until("bootc at 45%", func() bool { return strings.Contains(h.view(), "45%") })
+			close(h.fake.next)
+			h.until("bootc at 75%", func() bool { return strings.Contains(h.view(), "75%") })
+			h.clock.Set(t0.Add(95 * time.Second))
+		}},
+		{name: "progress_cancel_dialog", fake: hold(preflightOnly), drive: func(h *harness) {
 			h.toProgress()
 			h.until("preflight running", func() bool { return h.stepState(installer.StepPreflight) == "running" })
 			h.press("ctrl+c")
 		}},
-		{name: "progress_too_late_dialog", fake: func(f *fakeBackend) {
-			f.install = holdAfter(upToBootc, make(chan struct{}), nil)
-		}, drive: func(h *harness) {
+		{name: "progress_too_late_dialog", fake: hold(upToBootc), drive: func(h *harness) {
 			h.toProgress()
 			h.until("bootc running", func() bool { return h.stepState(installer.StepBootc) == "running" })
 			h.press("ctrl+c")
 		}},
-		{name: "done", opts: demo, drive: func(h *harness) {
-			h.toProgress()
-			h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
+
+		// Done.
+		{name: "done", opts: demo, drive: toDone},
+		{name: "done_real_disk", fake: func(f *fakeBackend) { f.real = true }, drive: toDone},
+		{name: "done_reboot_refused", fake: func(f *fakeBackend) {
+			f.real = true
+			f.powerErr = errors.New("ask logind to reboot: Access denied; run uai as root (polkit refuses others), or reboot by hand")
+		}, drive: func(h *harness) {
+			toDone(h)
+			h.press("enter")
+			h.idle()
+		}},
+		{name: "done_exported", opts: demo, drive: func(h *harness) {
+			toDone(h)
+			h.press("e")
+			h.idle()
 		}},
 		{name: "done_stopped", fake: func(f *fakeBackend) {
 			f.install = func(_ context.Context, p *installer.Plan, sink installer.Sink) error {
@@ -140,53 +425,51 @@ func TestGoldenViews(t *testing.T) {
 				finishRun(s, p, "stopped after partitioning: run as root to go further")
 				return nil
 			}
-		}, drive: func(h *harness) {
-			h.toProgress()
-			h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
-		}},
+		}, drive: toDone},
 		{name: "done_help", drive: func(h *harness) {
-			h.toProgress()
-			h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
+			toDone(h)
 			h.press("?")
 		}},
-		{name: "error", fake: func(f *fakeBackend) { f.install = failingInstall }, drive: func(h *harness) {
-			h.toProgress()
-			h.until("the error screen", func() bool { return h.m.Screen() == ScreenError })
-		}},
-		{name: "too_small_terminal", w: 30, h: 10, drive: func(h *harness) {}},
 
-		{name: "edition_120x40", w: 120, h: 40, drive: func(h *harness) {}},
-		{name: "edition_filter_120x40", w: 120, h: 40, drive: func(h *harness) {
-			h.press("/")
-			h.typeText("gnome")
+		// Error.
+		{name: "error", fake: failing, drive: toError},
+		{name: "error_exported", fake: failing, drive: func(h *harness) {
+			toError(h)
+			h.press("e")
+			h.idle()
 		}},
-		{name: "summary_confirm_partial_120x40", w: 120, h: 40, drive: func(h *harness) {
-			h.toSummary("sdb")
-			h.typeText("sd")
-		}},
-		{name: "summary_empty_disk_120x40", w: 120, h: 40, opts: demo, drive: func(h *harness) {
-			h.press("down")
-			h.toSummary("demo-disk.img")
-		}},
+
+		// Answers that leave only the disk to ask.
+		{name: "preseed_disk_only", opts: Options{Preseed: &installer.Request{
+			EditionID: "fedora-bootc", Interactive: []string{"disk"},
+			Root: installer.RootRequest{Locked: true, SSHAuthorizedKeys: []string{testKey}},
+		}}, drive: func(h *harness) {}},
+
+		{name: "too_small_terminal", only: [2]int{30, 10}, drive: func(h *harness) {}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			w, ht := tc.w, tc.h
-			if w == 0 {
-				w, ht = 80, 24
-			}
-			f := newFake()
-			if tc.fake != nil {
-				tc.fake(f)
-			}
-			h := newHarness(t, f, tc.opts, w, ht)
-			tc.drive(h)
-			checkLayout(t, h, w, ht)
+}
+
+func TestGoldenViews(t *testing.T) {
+	for _, tc := range goldenCases() {
+		sizes := [][2]int{{80, 24}, {120, 40}}
+		if tc.only != [2]int{} {
+			sizes = [][2]int{tc.only}
+		}
+		for _, sz := range sizes {
 			name := tc.name
-			if !strings.HasSuffix(name, "x40") && w != 80 {
-				name = fmt.Sprintf("%s_%dx%d", name, w, ht)
+			if sz != [2]int{80, 24} {
+				name = fmt.Sprintf("%s_%dx%d", tc.name, sz[0], sz[1])
 			}
-			golden(t, name, h.view())
-		})
+			t.Run(name, func(t *testing.T) {
+				f := newFake()
+				if tc.fake != nil {
+					tc.fake(f)
+				}
+				h := newHarness(t, f, tc.opts, sz[0], sz[1])
+				tc.drive(h)
+				checkLayout(t, h, sz[0], sz[1])
+				golden(t, name, h.view())
+			})
+		}
 	}
 }

@@ -26,20 +26,60 @@ func TestResizeKeepsEveryScreenInside(t *testing.T) {
 		drive  func(h *harness)
 		screen Screen
 	}{
+		{name: "welcome", drive: func(h *harness) {}, screen: ScreenWelcome},
+		{name: "welcome picker", drive: func(h *harness) {
+			h.press("up", "up", "enter")
+			h.typeText("en")
+		}, screen: ScreenWelcome},
+		{name: "network with a passphrase", fake: (*fakeBackend).offline, drive: func(h *harness) {
+			h.toNetwork()
+			h.press("down", "enter")
+			h.typeText("secret")
+		}, screen: ScreenNetwork},
 		{name: "edition filtered", drive: func(h *harness) {
+			h.toEdition()
 			h.press("/")
 			h.typeText("blue")
+			h.idle()
+		}, screen: ScreenEdition},
+		{name: "edition custom image checked", fake: customOK, drive: func(h *harness) {
+			h.toEdition()
+			h.press("pgdown", "enter")
+			h.typeText("registry.example.com/team/os:1")
+			h.press("enter")
+			h.idle()
 		}, screen: ScreenEdition},
 		{name: "disk on a refused disk", drive: func(h *harness) {
 			h.toDisk()
 			h.press("down", "down", "enter")
 			h.idle()
 		}, screen: ScreenDisk},
+		{name: "storage with encryption", drive: func(h *harness) {
+			h.toStorage("nvme1n1")
+			h.press("up", "space", "tab")
+			h.typeText("abc")
+		}, screen: ScreenStorage},
+		{name: "accounts with an error", drive: func(h *harness) {
+			h.toAccounts("sdb")
+			h.press("up", "left", "down")
+			h.typeText("alex")
+			h.press("tab", "tab", "tab", "tab", "tab", "enter")
+			h.idle()
+		}, screen: ScreenAccounts},
 		{name: "summary half typed", drive: func(h *harness) {
 			h.toSummary("sdb")
 			h.typeText("sd")
 			h.press("pgdown")
 		}, screen: ScreenSummary},
+		{name: "progress with bytes and time left", fake: func(f *fakeBackend) {
+			f.next = make(chan struct{})
+			f.install = etaInstall(f.next)
+		}, drive: func(h *harness) {
+			h.toProgress()
+			h.until("bootc at 45%", func() bool { return strings.Contains(h.view(), "45%") })
+			close(h.fake.next)
+			h.until("bootc at 75%", func() bool { return strings.Contains(h.view(), "75%") })
+		}, screen: ScreenProgress},
 		{name: "progress with log", fake: hold(upToBootc), drive: func(h *harness) {
 			h.toProgress()
 			h.until("bootc running", func() bool { return h.stepState(installer.StepBootc) == "running" })
@@ -108,6 +148,7 @@ func TestNoColor(t *testing.T) {
 	h := newHarness(t, newFake(), Options{Demo: true}, 80, 24)
 	h.toDisk()
 	h.press("down", "down")
+	h.idle()
 
 	raw := h.m.render()
 	if colourSGR(raw) == "" {

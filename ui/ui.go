@@ -15,18 +15,42 @@ import (
 	"github.com/universal-atomic-installer/uai/ui/styles"
 )
 
-// Backend is everything the TUI needs from the engine. It is declared with
-// the screens, which call it only from commands, never from Update.
+// Backend is everything the TUI needs from the engine and the machine. It
+// is declared with the screens, which call it only from commands, never
+// from Update.
 type Backend = common.Backend
 
-// Choice is what the user picked: the edition, the disk, and whether the
-// disk's contents may be erased.
-type Choice = common.Choice
-
-// Options change how the TUI presents itself.
+// Options change how the TUI presents itself and what it asks.
 type Options = common.Options
 
-// New returns the root model, starting at the edition screen.
+// Machine is what the welcome screen says about the machine.
+type Machine = common.Machine
+
+// ErrDemo is what a demo Backend answers to a change of this computer.
+var ErrDemo = common.ErrDemo
+
+// What the user chose to do after an install (Outcome.Action).
+const (
+	ActionExit     = common.ActionExit
+	ActionShell    = common.ActionShell
+	ActionReboot   = common.ActionReboot
+	ActionPowerOff = common.ActionPowerOff
+)
+
+// Outcome is how a run of the TUI ended.
+type Outcome struct {
+	// Result is the install's result, or an aborted one; its ExitCode is
+	// the process exit code.
+	Result installer.Result
+	// Action is what the user chose on the done screen ("" when the
+	// program ended otherwise). For reboot and power off the machine was
+	// already asked.
+	Action string
+	// Request is everything chosen: the answers of this run.
+	Request installer.Request
+}
+
+// New returns the root model, starting at the first screen that asks.
 func New(b Backend, o Options) Model {
 	return newModel(context.Background(), b, o)
 }
@@ -44,22 +68,21 @@ func newModel(ctx context.Context, b Backend, o Options) Model {
 	return newWithCommon(c)
 }
 
-// Run shows the TUI on the terminal until the user leaves it, and returns
-// the run's result (its ExitCode is the process exit code). The error is
-// only for a TUI that could not run; a failed or aborted install is a
-// result, not an error.
+// Run shows the TUI on the terminal until the user leaves it. The error is
+// only for a TUI that could not run; a failed or aborted install is an
+// outcome, not an error.
 //
 // Colours follow the terminal: Bubble Tea detects its profile and honours
 // NO_COLOR, and no screen relies on colour alone.
-func Run(ctx context.Context, b Backend, o Options) (installer.Result, error) {
+func Run(ctx context.Context, b Backend, o Options, opts ...tea.ProgramOption) (Outcome, error) {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p := tea.NewProgram(newModel(runCtx, b, o), tea.WithContext(runCtx))
+	p := tea.NewProgram(newModel(runCtx, b, o), append([]tea.ProgramOption{tea.WithContext(runCtx)}, opts...)...)
 	final, err := p.Run()
 	m, ok := final.(Model)
 	if err == nil && ok {
 		m.waitInstall()
-		return m.Result(), nil
+		return Outcome{Result: m.Result(), Action: m.Action(), Request: m.Request()}, nil
 	}
 	// The program was killed (a signal, ctx, a panic). An install still
 	// running is told to stop and waited for, so that the engine can
@@ -74,10 +97,11 @@ func Run(ctx context.Context, b Backend, o Options) (installer.Result, error) {
 		}
 		res = aborted(why)
 	}
+	out := Outcome{Result: res, Request: m.req}
 	if errors.Is(err, tea.ErrInterrupted) || ctx.Err() != nil {
-		return res, nil
+		return out, nil
 	}
-	return res, fmt.Errorf("run the installer screens: %w", err)
+	return out, fmt.Errorf("run the installer screens: %w", err)
 }
 
 // aborted is the result of leaving before an install finished.

@@ -23,7 +23,7 @@ docs/exit-codes.md.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &flagError{err: err}
 	})
-	root.AddCommand(newVersionCmd(), newCatalogCmd(), newDisksCmd(), newPlanCmd(), newInstallCmd(), newSimulateCmd(), newSwitchCmd())
+	root.AddCommand(newVersionCmd(), newCatalogCmd(), newDisksCmd(), newPlanCmd(), newInstallCmd(), newSimulateCmd(), newAnswersCmd(), newSwitchCmd(), newISOCmd())
 	return root
 }
 

@@ -1,30 +1,43 @@
-// Package answers reads answer files (TOML, version 1): strict parsing with
-// line and column for every problem, then validation into a report.
+// Package answers reads answer files (TOML v1, and a kickstart subset): strict parsing with line and column for every problem, composition, per-host overrides, and validation into a report.
 package answers
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
+	"io"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 
-	"github.com/pelletier/go-toml/v2"
+	"github.com/universal-atomic-installer/uai/partition"
 )
 
 // Version is the only answer-file version this build reads.
 const Version = 1
 
-// Answers is an answer file. The minimal v1 of the walking skeleton:
-// source, disk, storage and confirmation.
+// MaxSizeBytes is the largest answer file read. Real ones are a few KiB;
+// the bound keeps a wrong URL or device from filling a live system's RAM.
+const MaxSizeBytes = 1 << 20
+
+// Answers is one effective answer file: every file composed in order and
+// the matching [[hosts]] overrides applied. docs/answers.md describes each
+// field; the field table in fields.go is the one description of the format.
 type Answers struct {
-	Version int     `toml:"version"`
-	Source  Source  `toml:"source"`
-	Disk    Disk    `toml:"disk"`
-	Storage Storage `toml:"storage"`
-	// Confirm must be true for an unattended run to write a disk.
+	Version   int       `toml:"version"`
+	Source    Source    `toml:"source"`
+	Disk      Disk      `toml:"disk"`
+	Storage   Storage   `toml:"storage"`
+	System    System    `toml:"system"`
+	Root      Root      `toml:"root"`
+	Users     []User    `toml:"users"`
+	Kernel    Kernel    `toml:"kernel"`
+	Network   Network   `toml:"network"`
+	Post      Post      `toml:"post"`
+	Reporting Reporting `toml:"reporting"`
+	// Interactive names the sections the TUI asks; the others come from
+	// the file.
+	Interactive []string `toml:"interactive"`
+	// Confirm must be true (or the kernel command line carry
+	// uai.autoinstall) for an unattended run to write a disk.
 	Confirm bool `toml:"confirm"`
 	// ExpectPlanSHA256 optionally pins the plan the run must make.
 	ExpectPlanSHA256 string `toml:"expect_plan_sha256"`
@@ -32,17 +45,24 @@ type Answers struct {
 
 // Source says what to install.
 type Source struct {
-	// Edition is a catalog edition id; Image is any bootc image ref.
-	// Exactly one is set.
+	// Edition is a catalog edition id; Image is any bootc image. Exactly
+	// one is set.
 	Edition string `toml:"edition"`
 	Image   string `toml:"image"`
-	// TargetRef overrides what the installed system updates from.
+	// Transport says where Image lives: registry (default), oci,
+	// oci-archive or containers-storage.
+	Transport string `toml:"transport"`
+	// Catalog is a catalog to look Edition up in instead of the embedded one.
+	Catalog string `toml:"catalog"`
+	// TargetRef is what the installed system updates from.
 	TargetRef string `toml:"target_ref"`
+	// Stateroot is the ostree stateroot name (bootc --stateroot).
+	Stateroot string `toml:"stateroot"`
 }
 
-// Disk says where to install.
+// Disk says where to install: a selector that must match exactly one disk.
 type Disk struct {
-	Path string `toml:"path"`
+	partition.Selector
 	// Wipe allows erasing a disk that holds data.
 	Wipe bool `toml:"wipe"`
 	// PreserveOnError keeps a half-written disk for inspection instead of
@@ -52,8 +72,97 @@ type Disk struct {
 
 // Storage says how to lay the disk out.
 type Storage struct {
+	// Method is "to-filesystem" (uai partitions) or "to-disk" (bootc does).
+	Method string `toml:"method"`
+	// Layout is "whole" (the whole disk) or "free" (the largest free region).
+	Layout string `toml:"layout"`
 	// Filesystem of root: xfs, ext4 or btrfs; empty means the edition's default.
 	Filesystem string `toml:"filesystem"`
+	// RootSize limits root ("40GiB"); empty means the rest of the disk.
+	RootSize     string     `toml:"root_size"`
+	SeparateBoot bool       `toml:"separate_boot"`
+	Encryption   Encryption `toml:"encryption"`
+}
+
+// Encryption asks for LUKS2 on root.
+type Encryption struct {
+	Enabled    bool   `toml:"enabled"`
+	Passphrase string `toml:"passphrase"`
+	TPM2       bool   `toml:"tpm2"`
+}
+
+// System is the installed system's identity and locale.
+type System struct {
+	Hostname string `toml:"hostname"`
+	Timezone string `toml:"timezone"`
+	Locale   string `toml:"locale"`
+	Keymap   string `toml:"keymap"`
+}
+
+// Root configures the root account.
+type Root struct {
+	// Password is plain text (uai hashes it before it reaches the disk);
+	// PasswordHash is a crypt(3) hash. At most one is set.
+	Password          string   `toml:"password"`
+	PasswordHash      string   `toml:"password_hash"`
+	Locked            bool     `toml:"locked"`
+	SSHAuthorizedKeys []string `toml:"ssh_authorized_keys"`
+}
+
+// User is one account to create.
+type User struct {
+	Name              string   `toml:"name"`
+	GECOS             string   `toml:"gecos"`
+	UID               int      `toml:"uid"`
+	Groups            []string `toml:"groups"`
+	Password          string   `toml:"password"`
+	PasswordHash      string   `toml:"password_hash"`
+	SSHAuthorizedKeys []string `toml:"ssh_authorized_keys"`
+}
+
+// Kernel holds extra kernel arguments for the installed system.
+type Kernel struct {
+	Args []string `toml:"args"`
+}
+
+// Network configures the live system's network and what the target keeps.
+type Network struct {
+	// CopyToTarget copies the live system's connections to the installed
+	// system; nil means the default, true.
+	CopyToTarget *bool  `toml:"copy_to_target"`
+	WiFi         []WiFi `toml:"wifi"`
+}
+
+// WiFi is one Wi-Fi network to join on the live system.
+type WiFi struct {
+	SSID   string `toml:"ssid"`
+	PSK    string `toml:"psk"`
+	Hidden bool   `toml:"hidden"`
+}
+
+// Post says what happens after a successful install.
+type Post struct {
+	// Action is reboot, poweroff, shell or none (the default).
+	Action string `toml:"action"`
+	// Eject ejects the live medium before a reboot or power-off.
+	Eject bool `toml:"eject"`
+}
+
+// Reporting says where events go besides stdout.
+type Reporting struct {
+	// URL receives every event as an HTTP POST.
+	URL string `toml:"url"`
+	// Headers are sent with every POST (e.g. an Authorization token).
+	Headers map[string]string `toml:"headers"`
+	// Retries is how often a failed POST is retried; nil means 3.
+	Retries *int `toml:"retries"`
+	// Timeout bounds each POST ("5s"); empty means 5s.
+	Timeout string `toml:"timeout"`
+	// File receives the JSON-lines events; the effective answers are
+	// written next to it.
+	File string `toml:"file"`
+	// Serial is a serial console device that receives the JSON lines.
+	Serial string `toml:"serial"`
 }
 
 // Problem is one thing wrong with an answer file.
@@ -61,9 +170,13 @@ type Problem struct {
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
 	Column int    `json:"column,omitempty"`
-	// Key is the dotted TOML key ("disk.path"), when known.
+	// Key is the TOML key ("disk.path", "users[1].name") or the kickstart
+	// command, when known.
 	Key     string `json:"key,omitempty"`
 	Message string `json:"message"`
+	// path is the answer key the problem is about, also for kickstart
+	// problems whose Key is the command.
+	path string
 }
 
 func (p Problem) String() string {
@@ -91,6 +204,10 @@ type Report struct {
 	Problems []Problem `json:"problems"`
 }
 
+// maxProblems bounds a report: a mangled 1 MiB file can have thousands,
+// and the first hundred are enough to start fixing.
+const maxProblems = 200
+
 // OK reports whether there are no problems.
 func (r *Report) OK() bool { return r == nil || len(r.Problems) == 0 }
 
@@ -113,102 +230,122 @@ func (r *Report) Error() string {
 	return fmt.Sprintf("answer file has %d problems:\n  %s", len(lines), strings.Join(lines, "\n  "))
 }
 
-func (r *Report) add(p Problem) { r.Problems = append(r.Problems, p) }
+func (r *Report) add(p Problem) {
+	for _, q := range r.Problems {
+		if q == p {
+			return
+		}
+	}
+	r.Problems = append(r.Problems, p)
+}
 
-// Load reads and parses an answer file. A file that cannot be read is an
-// error; everything wrong inside it is in the report.
-func Load(path string) (*Answers, *Report, error) {
-	data, err := os.ReadFile(path)
+func (r *Report) merge(o *Report) {
+	if o == nil {
+		return
+	}
+	for _, p := range o.Problems {
+		r.add(p)
+	}
+}
+
+// finish orders the problems by file, line and column (problems without a
+// position first: they concern the file as a whole) and bounds the list.
+func (r *Report) finish(fileOrder []string) *Report {
+	rank := map[string]int{}
+	for i, f := range fileOrder {
+		rank[f] = i + 1
+	}
+	sort.SliceStable(r.Problems, func(i, j int) bool {
+		a, b := r.Problems[i], r.Problems[j]
+		if rank[a.File] != rank[b.File] {
+			return rank[a.File] < rank[b.File]
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	if len(r.Problems) > maxProblems {
+		n := len(r.Problems) - maxProblems
+		r.Problems = append(r.Problems[:maxProblems], Problem{Message: fmt.Sprintf("%d more problems are not listed; fix the ones above and validate again", n)})
+	}
+	return r
+}
+
+// Input is one answer file to compose: a TOML answer file or a kickstart.
+type Input struct {
+	// Name is how problems name the file (a path or a URL).
+	Name string
+	Data []byte
+	// Kickstart marks an Anaconda kickstart; otherwise Format decides.
+	Kickstart bool
+}
+
+// Load reads and composes answer files in order (later files win) for a
+// machine without [[hosts]] facts. A file that cannot be read is an error;
+// everything wrong inside the files is in the report.
+func Load(paths ...string) (*Answers, *Report, error) {
+	var in []Input
+	for _, p := range paths {
+		i, err := ReadInput(p)
+		if err != nil {
+			return nil, nil, err
+		}
+		in = append(in, i)
+	}
+	c := Compose(in, Facts{})
+	return c.Answers, c.Report, nil
+}
+
+// ReadInput reads one local answer file or kickstart, telling them apart
+// by name and content (see IsKickstart).
+func ReadInput(path string) (Input, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read answer file: %w", err)
+		return Input{}, fmt.Errorf("read answer file: %w", err)
 	}
-	a, rep := Parse(data)
-	for i := range rep.Problems {
-		rep.Problems[i].File = path
+	defer f.Close()
+	// Read one byte past the limit so an oversize file is reported, not cut.
+	data, err := io.ReadAll(io.LimitReader(f, MaxSizeBytes+1))
+	if err != nil {
+		return Input{}, fmt.Errorf("read answer file %s: %w", path, err)
 	}
-	return a, rep, nil
+	if len(data) > MaxSizeBytes {
+		return Input{}, fmt.Errorf("answer file %s is larger than %d bytes; an answer file is a few KiB, check the path", path, MaxSizeBytes)
+	}
+	return Input{Name: path, Data: data, Kickstart: IsKickstart(path, data)}, nil
 }
 
-// Parse decodes data strictly (unknown keys and wrong types are problems
-// with line:column) and validates the result.
-func Parse(data []byte) (*Answers, *Report) {
-	rep := &Report{}
-	var a Answers
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	if err := dec.Decode(&a); err != nil {
-		var strict *toml.StrictMissingError
-		var de *toml.DecodeError
-		switch {
-		case errors.As(err, &strict):
-			for _, e := range strict.Errors {
-				row, col := e.Position()
-				key := strings.Join(e.Key(), ".")
-				rep.add(Problem{Line: row, Column: col, Key: key,
-					Message: fmt.Sprintf("unknown key %q; remove it or check its spelling (see docs/answers.md)", key)})
-			}
-			// The known keys decoded fine: go on validating them so the
-			// user sees every problem in one run.
-		case errors.As(err, &de):
-			row, col := de.Position()
-			rep.add(Problem{Line: row, Column: col, Key: strings.Join(de.Key(), "."), Message: tomlMessage(de)})
-			return nil, rep
-		default:
-			rep.add(Problem{Message: err.Error()})
-			return nil, rep
-		}
-	}
-	a.validate(rep)
-	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Line < rep.Problems[j].Line })
-	return &a, rep
-}
-
-// typeMismatch matches go-toml's type error, whose Go struct names mean
-// nothing to the author of an answer file.
-var typeMismatch = regexp.MustCompile(`cannot decode TOML (\w+) into struct field \S+ of type (\S+)`)
-
-func tomlMessage(de *toml.DecodeError) string {
-	msg := strings.TrimPrefix(de.Error(), "toml: ")
-	if m := typeMismatch.FindStringSubmatch(msg); m != nil {
-		want := map[string]string{"string": "a string", "bool": "true or false", "int": "a whole number"}[m[2]]
-		if want == "" {
-			want = m[2]
-		}
-		return fmt.Sprintf("expected %s, found a TOML %s; change the value's type", want, m[1])
-	}
-	return msg + "; fix the TOML syntax (see docs/answers.md)"
-}
-
-var filesystems = map[string]bool{"xfs": true, "ext4": true, "btrfs": true}
-
-func (a *Answers) validate(rep *Report) {
-	if a.Version != Version {
-		rep.add(Problem{Key: "version", Message: fmt.Sprintf("version is %d; this uai reads version = %d (add `version = 1` at the top)", a.Version, Version)})
+// IsKickstart tells a kickstart from a TOML answer file: by the name's
+// extension (.ks, .cfg versus .toml) and otherwise by the first line that
+// says something. A kickstart line is a command and its options; a TOML
+// answer file starts with a key = value or a [table].
+func IsKickstart(name string, data []byte) bool {
+	lower := strings.ToLower(name)
+	if i := strings.IndexAny(lower, "?#"); i >= 0 && strings.Contains(lower, "://") {
+		lower = lower[:i]
 	}
 	switch {
-	case a.Source.Edition == "" && a.Source.Image == "":
-		rep.add(Problem{Key: "source", Message: "say what to install: set source.edition to a catalog id (uai catalog list) or source.image to a bootc image ref"})
-	case a.Source.Edition != "" && a.Source.Image != "":
-		rep.add(Problem{Key: "source", Message: "source.edition and source.image are both set; keep one"})
-	}
-	if a.Disk.Path == "" {
-		rep.add(Problem{Key: "disk.path", Message: "no target disk; set disk.path (a /dev path, a /dev/disk/by-id link, or a disk image file), see `uai disks`"})
-	}
-	if a.Storage.Filesystem != "" && !filesystems[a.Storage.Filesystem] {
-		rep.add(Problem{Key: "storage.filesystem", Message: fmt.Sprintf("filesystem %q is not supported; use xfs, ext4 or btrfs", a.Storage.Filesystem)})
-	}
-	if h := a.ExpectPlanSHA256; h != "" && !isHex64(h) {
-		rep.add(Problem{Key: "expect_plan_sha256", Message: fmt.Sprintf("%q is not a sha256 (64 hex digits); copy it from `uai plan --answers FILE`", h)})
-	}
-}
-
-func isHex64(s string) bool {
-	if len(s) != 64 {
+	case strings.HasSuffix(lower, ".toml"):
 		return false
+	case strings.HasSuffix(lower, ".ks"), strings.HasSuffix(lower, ".cfg"):
+		return true
 	}
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(line, "[") {
 			return false
 		}
+		if i := strings.IndexByte(line, '='); i > 0 {
+			key := strings.TrimSpace(line[:i])
+			if !strings.ContainsAny(key, " \t") && !strings.HasPrefix(key, "--") {
+				return false
+			}
+		}
+		return true
 	}
-	return true
+	return false
 }

@@ -20,6 +20,12 @@ const (
 	Fusefat   Tool = "fusefat"
 	Sync      Tool = "sync"
 	Wipefs    Tool = "wipefs"
+	// Cryptsetup formats, opens and closes LUKS2 volumes.
+	Cryptsetup Tool = "cryptsetup"
+	// SystemdCryptenroll enrols a TPM2 into a LUKS2 volume.
+	SystemdCryptenroll Tool = "systemd-cryptenroll"
+	// Efibootmgr lists the firmware's boot entries after a UEFI install.
+	Efibootmgr Tool = "efibootmgr"
 )
 
 var packages = map[Tool]string{
@@ -37,6 +43,11 @@ var packages = map[Tool]string{
 	Fusefat:   "fusefat",
 	Sync:      "coreutils",
 	Wipefs:    "util-linux",
+	// Debian 12 ships systemd-cryptenroll in systemd itself; later
+	// releases split it into systemd-cryptsetup.
+	Cryptsetup:         "cryptsetup-bin",
+	SystemdCryptenroll: "systemd",
+	Efibootmgr:         "efibootmgr",
 }
 
 // Package is the Debian package that ships the tool, for error messages.

@@ -192,3 +192,38 @@ func Lines(content string, height int) []string {
 
 // Width is the display width of s in cells, escape codes excluded.
 func Width(s string) int { return ansi.StringWidth(s) }
+
+// Strength rates a password or passphrase for the hint under its field:
+// 0 weak, 1 fair, 2 strong, with the words to show. It is a hint, not a
+// rule: length counts most, and several kinds of character help.
+func Strength(p string) (int, string) {
+	n := len([]rune(p))
+	var lower, upper, digit, other bool
+	for _, r := range p {
+		switch {
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= '0' && r <= '9':
+			digit = true
+		default:
+			other = true
+		}
+	}
+	kinds := 0
+	for _, k := range []bool{lower, upper, digit, other} {
+		if k {
+			kinds++
+		}
+	}
+	switch {
+	case n == 0:
+		return 0, "empty"
+	case n >= 16 || (n >= 12 && kinds >= 3):
+		return 2, fmt.Sprintf("strong (%d characters)", n)
+	case n >= 12 || (n >= 10 && kinds >= 2):
+		return 1, fmt.Sprintf("fair (%d characters); longer is stronger, several words work well", n)
+	}
+	return 0, fmt.Sprintf("weak (%d characters); use 12 or more, or several words", n)
+}

@@ -15,7 +15,16 @@ type KeyMap struct {
 	ArrowUp   key.Binding
 	ArrowDown key.Binding
 
+	// NextField and PrevField move between the fields of a form; Left,
+	// Right and Toggle change a choice.
+	NextField key.Binding
+	PrevField key.Binding
+	Left      key.Binding
+	Right     key.Binding
+	Toggle    key.Binding
+
 	Select      key.Binding
+	Continue    key.Binding
 	Back        key.Binding
 	Filter      key.Binding
 	ApplyFilter key.Binding
@@ -24,6 +33,12 @@ type KeyMap struct {
 	Retry       key.Binding
 	ToggleLog   key.Binding
 	Exit        key.Binding
+	Rescan      key.Binding
+	CheckNet    key.Binding
+	Reboot      key.Binding
+	PowerOff    key.Binding
+	Shell       key.Binding
+	Export      key.Binding
 
 	Help      key.Binding
 	Quit      key.Binding
@@ -43,7 +58,14 @@ func Default() *KeyMap {
 		ArrowUp:   key.NewBinding(key.WithKeys("up"), key.WithHelp("↑", "up")),
 		ArrowDown: key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "down")),
 
+		NextField: key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next")),
+		PrevField: key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous")),
+		Left:      key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "previous choice")),
+		Right:     key.NewBinding(key.WithKeys("right"), key.WithHelp("→", "next choice")),
+		Toggle:    key.NewBinding(key.WithKeys("space"), key.WithHelp("space", "change")),
+
 		Select:      key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "select")),
+		Continue:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "continue")),
 		Back:        key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Filter:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		ApplyFilter: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "apply filter")),
@@ -52,6 +74,12 @@ func Default() *KeyMap {
 		Retry:       key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "retry")),
 		ToggleLog:   key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "show/hide log")),
 		Exit:        key.NewBinding(key.WithKeys("enter", "q"), key.WithHelp("enter/q", "exit")),
+		Rescan:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "scan again")),
+		CheckNet:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "check internet")),
+		Reboot:      key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "reboot")),
+		PowerOff:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "power off")),
+		Shell:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "exit to a shell")),
+		Export:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "save answers")),
 
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),

@@ -45,6 +45,7 @@ type Styles struct {
 	InputPrompt      lipgloss.Style
 	InputPlaceholder lipgloss.Style
 	InputCursor      lipgloss.Style
+	InputText        lipgloss.Style
 
 	Help help.Styles
 }
@@ -99,6 +100,7 @@ func Default() *Styles {
 		InputPlaceholder: lipgloss.NewStyle().Foreground(muted),
 		// Reverse video is a visible block cursor without any colour.
 		InputCursor: lipgloss.NewStyle().Reverse(true),
+		InputText:   lipgloss.NewStyle(),
 	}
 	key := lipgloss.NewStyle().Bold(true)
 	desc := lipgloss.NewStyle().Foreground(muted)

@@ -589,9 +589,15 @@ func (r *run) installImpl(st *installState, hostPhys string, kargs []string, has
 		return fmt.Errorf("Creating ostree deployment: Performing deployment: %v", err)
 	}
 	if write {
+		origin := st.target.String()
+		if o := r.getenv("UAI_SIM_ORIGIN"); o != "" {
+			// A fault: the origin an install from a local source records
+			// when the target ref is lost (ostree-rs-ext#512).
+			origin = o
+		}
 		if err := writeDeployment(deployInput{
 			phys: hostPhys, stateroot: st.stateroot, source: st.sourceName, digest: st.digest,
-			origin: st.target.String(), target: st.target.name, kargs: kargs, sshKeys: st.sshKeys,
+			origin: origin, target: st.target.name, kargs: kargs, sshKeys: st.sshKeys,
 			selinux: st.selinux, kernel: r.env.Kernel, now: r.env.Now(),
 		}); err != nil {
 			fmt.Fprintln(r.env.Stderr)
@@ -622,6 +628,13 @@ func (r *run) installImpl(st *installState, hostPhys string, kargs []string, has
 	if write {
 		if err := writeBootloader(hostPhys, bl); err != nil {
 			return fmt.Errorf("Installing bootloader: %v", err)
+		}
+		if r.getenv("UAI_SIM_FILL") == "1" {
+			// An image that just fits: its objects take every free block
+			// of the root filesystem, so the next write there fails.
+			if err := fillFilesystem(filepath.Join(hostPhys, "ostree", "repo", "objects", "ff", "uai-sim-fill.file")); err != nil {
+				return fmt.Errorf("Creating ostree deployment: %v", err)
+			}
 		}
 	}
 
@@ -668,4 +681,47 @@ func humanDuration(d time.Duration) string {
 		return "1 minute"
 	}
 	return fmt.Sprintf("%d minutes", s/60)
+}
+
+// fillFilesystem takes every free block of the filesystem holding path:
+// one fallocate of what statfs reports free (fast, nothing is written
+// through to a sparse backing file), then small writes until ENOSPC; the
+// ENOSPC that ends it is the point, not an error.
+func fillFilesystem(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(path), &st); err != nil {
+		return err
+	}
+	off := int64(0)
+	for free := int64(st.Bavail) * st.Bsize; free > 1<<20; free /= 2 {
+		if err := syscall.Fallocate(int(f.Fd()), 0, off, free); err == nil {
+			off += free
+		} else if !errors.Is(err, syscall.ENOSPC) {
+			return err
+		}
+	}
+	if _, err := f.Seek(off, 0); err != nil {
+		return err
+	}
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				return err
+			}
+			break
+		}
+	}
+	if err := f.Sync(); err != nil && !errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	return nil
 }

@@ -224,6 +224,10 @@ func (e Env) withDefaults() Env {
 //	                      (switch), pull (podman, exit 125)
 //	UAI_SIM_HANG=1        block in the deploy (install) or pull (switch)
 //	                      stage until killed, or until Env.Done is closed
+//	UAI_SIM_FILL=1        install an image that fills the root filesystem
+//	                      to the last block (install still succeeds)
+//	UAI_SIM_ORIGIN=REF    record REF (e.g. ostree-unverified-image:oci:/x)
+//	                      as the deployment's origin (install succeeds)
 //
 // DefaultEnv documents the knobs that configure the environment.
 func Main(tool string, args []string, env Env) int {

@@ -29,6 +29,8 @@ type Model struct {
 	scroll common.Scroll
 	// notice says why the last enter did nothing.
 	notice string
+	// want is the disk to put the cursor on once the list is in.
+	want string
 }
 
 // loadedMsg carries Backend.Disks' answer to the screen that asked.
@@ -44,6 +46,31 @@ func New(c common.Common, e catalog.Edition) *Model {
 		Common:  c,
 		edition: e,
 		spinner: spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(c.Styles.Muted)),
+	}
+}
+
+// SetEdition changes the edition the disks are checked against (after the
+// user went back and chose another).
+func (m *Model) SetEdition(e catalog.Edition) {
+	m.edition = e
+	m.notice = ""
+}
+
+// SetNotice shows a note under the list until the cursor moves.
+func (m *Model) SetNotice(s string) { m.notice = s }
+
+// Choose moves the cursor to the disk at path, once the list is in.
+func (m *Model) Choose(path string) {
+	m.want = path
+	m.applyWant()
+}
+
+func (m *Model) applyWant() {
+	for i, d := range m.disks {
+		if d.Path == m.want && m.want != "" {
+			m.cursor = i
+			m.follow()
+		}
 	}
 }
 
@@ -113,6 +140,7 @@ func (m *Model) Update(msg tea.Msg) tea.Cmd {
 		}
 		m.scroll = common.Scroll{}
 		m.follow()
+		m.applyWant()
 		return nil
 	case spinner.TickMsg:
 		if !m.loading {
@@ -184,8 +212,8 @@ func (m *Model) rows() (lines []string, first, last int) {
 		trW = max(trW, len(d.Transport))
 	}
 	pathW = min(pathW, 24)
-	const sizeW = 10
-	modelW := max(m.Width-2-pathW-1-sizeW-2-trW-2, 6)
+	const sizeW, kindW = 10, 9
+	modelW := max(m.Width-2-pathW-1-sizeW-2-trW-2-kindW-2, 6)
 	for i, d := range m.disks {
 		probs := m.problems(d)
 		model := d.Model
@@ -196,13 +224,21 @@ func (m *Model) rows() (lines []string, first, last int) {
 		default:
 			model = "unknown model"
 		}
-		head := common.Fit(d.Path, pathW) + " " +
+		head := common.Fit(tail(d.Path, pathW), pathW) + " " +
 			fmt.Sprintf("%*s", sizeW, common.Bytes(d.SizeBytes)) + "  " +
-			common.Fit(model, modelW) + "  " + d.Transport
-		content := "    " + contents(d)
+			common.Fit(model, modelW) + "  " + common.Fit(d.Transport, trW) + "  " + Kind(d)
+		var content []string
+		if !d.Empty() {
+			content = append(content, "    "+contents(d))
+		}
+		for _, sys := range d.Systems {
+			content = append(content, "    holds "+sys)
+		}
 		if len(probs) > 0 {
 			head = st.Disabled.Render(head)
-			content = st.Disabled.Render(content)
+			for j := range content {
+				content[j] = st.Disabled.Render(content[j])
+			}
 		} else if i == m.cursor {
 			head = st.Selected.Render(head)
 		}
@@ -211,7 +247,10 @@ func (m *Model) rows() (lines []string, first, last int) {
 			marker = st.Cursor.Render("> ")
 			first = len(lines)
 		}
-		lines = append(lines, common.Truncate(marker+head, m.Width), common.Truncate(content, m.Width))
+		lines = append(lines, common.Truncate(marker+head, m.Width))
+		for _, c := range content {
+			lines = append(lines, common.Truncate(c, m.Width))
+		}
 		for _, p := range probs {
 			lines = append(lines, common.Truncate(st.Error.Render("    x "+p), m.Width))
 		}
@@ -220,6 +259,49 @@ func (m *Model) rows() (lines []string, first, last int) {
 		}
 	}
 	return lines, first, last
+}
+
+// tail shortens a long path from the left, keeping its end (an image
+// file's name) readable.
+func tail(p string, w int) string {
+	if len(p) <= w || w < 8 {
+		return p
+	}
+	return "..." + p[len(p)-(w-3):]
+}
+
+// Kind says in one word what a disk holds, for the list: empty, Windows,
+// bootc, Linux, or data.
+func Kind(d partition.Disk) string {
+	if d.Empty() {
+		return "empty"
+	}
+	kinds := []string{}
+	add := func(k string) {
+		if !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	for _, p := range d.Partitions {
+		c := p.Content
+		if c == nil {
+			continue
+		}
+		switch {
+		case c.Windows:
+			add("Windows")
+		case c.Ostree != nil && len(c.Ostree.Images) > 0:
+			add("bootc")
+		case c.Ostree != nil:
+			add("ostree")
+		case c.OS != "":
+			add("Linux")
+		}
+	}
+	if len(kinds) == 0 {
+		return "data"
+	}
+	return strings.Join(kinds, " + ")
 }
 
 // contents says what is on a disk today, so the user sees what a wipe
@@ -233,6 +315,9 @@ func contents(d partition.Disk) string {
 		table = "no partition table"
 	}
 	if len(d.Partitions) == 0 {
+		if d.Filesystem != "" {
+			return d.Filesystem + " on the whole disk"
+		}
 		return table + ", no partitions"
 	}
 	parts := make([]string, len(d.Partitions))
@@ -254,7 +339,25 @@ func contents(d partition.Disk) string {
 	if len(parts) == 1 {
 		n = "partition"
 	}
-	return fmt.Sprintf("%s, %d %s: %s", table, len(parts), n, strings.Join(parts, ", "))
+	out := fmt.Sprintf("%s, %d %s: %s", table, len(parts), n, strings.Join(parts, ", "))
+	if free := FreeBytes(d); free > 0 && d.Table == "gpt" {
+		out += "; " + common.Bytes(free) + " free"
+	}
+	return out
+}
+
+// FreeBytes is the size of the largest free region of a disk, which a
+// free-space install would use.
+func FreeBytes(d partition.Disk) uint64 {
+	regions, err := partition.FreeRegions(d)
+	if err != nil {
+		return 0
+	}
+	var best uint64
+	for _, r := range regions {
+		best = max(best, r.Sectors()*uint64(max(d.LogicalSectorSize, 512)))
+	}
+	return best
 }
 
 // View implements common.Component.

@@ -1,4 +1,4 @@
-// Package failure is the screen that explains a failed install: the step, the error and the last log lines.
+// Package failure is the screen that explains a failed install: the step, the error, the last log lines and where the whole log is; it offers a retry or a way back.
 package failure
 
 import (
@@ -17,12 +17,22 @@ import (
 type Model struct {
 	common.Common
 	plan *installer.Plan
+	req  installer.Request
 	fin  common.FinishedMsg
+	// status is the outcome of saving the answers.
+	status    string
+	statusBad bool
 }
 
-// New returns the error screen for a failed run.
-func New(c common.Common, p *installer.Plan, fin common.FinishedMsg) *Model {
-	return &Model{Common: c, plan: p, fin: fin}
+type exportMsg struct {
+	to   *Model
+	path string
+	err  error
+}
+
+// New returns the error screen for a failed run of req.
+func New(c common.Common, p *installer.Plan, req installer.Request, fin common.FinishedMsg) *Model {
+	return &Model{Common: c, plan: p, req: req, fin: fin}
 }
 
 // Init implements common.Component.
@@ -36,8 +46,30 @@ func (m *Model) Capturing() bool { return false }
 
 // Update implements common.Component.
 func (m *Model) Update(msg tea.Msg) tea.Cmd {
-	if k, ok := msg.(tea.KeyPressMsg); ok && key.Matches(k, m.Keys.Back) {
-		return common.Send(common.BackMsg{})
+	switch msg := msg.(type) {
+	case exportMsg:
+		if msg.to != m {
+			return nil
+		}
+		if msg.err != nil {
+			m.status, m.statusBad = "Could not save the answers: "+msg.err.Error(), true
+		} else {
+			m.status, m.statusBad = "Saved the answers to "+msg.path+" (secrets redacted).", false
+		}
+	case tea.KeyPressMsg:
+		k := m.Keys
+		switch {
+		case key.Matches(msg, k.Back):
+			return common.Send(common.BackMsg{})
+		case key.Matches(msg, k.Retry):
+			return common.Send(common.RetryMsg{})
+		case key.Matches(msg, k.Export):
+			ctx, b, req := m.Ctx, m.Backend, m.req
+			return func() tea.Msg {
+				p, err := b.ExportAnswers(ctx, req)
+				return exportMsg{to: m, path: p, err: err}
+			}
+		}
 	}
 	return nil
 }
@@ -66,12 +98,23 @@ func (m *Model) View() string {
 	if class == "" {
 		class = "unknown"
 	}
-	kv("Exit", fmt.Sprintf("%s (code %d)", class, f.Result.ExitCode))
 	took := f.Elapsed
 	if f.Result.DurationMS > 0 {
 		took = time.Duration(f.Result.DurationMS) * time.Millisecond
 	}
-	kv("Took", common.Duration(took))
+	kv("Exit", fmt.Sprintf("%s (code %d), after %s", class, f.Result.ExitCode, common.Duration(took)))
+	logPath := f.Result.LogPath
+	if logPath == "" {
+		logPath = "none was written (uai install --log FILE keeps one)"
+	}
+	kv("Full log", logPath)
+	if m.status != "" {
+		style := st.Success.Render
+		if m.statusBad {
+			style = st.Error.Render
+		}
+		lines = append(lines, common.WrapStyled(m.status, w, style)...)
+	}
 	lines = append(lines, "")
 
 	room := m.Height - len(lines) - 1
@@ -89,9 +132,12 @@ func (m *Model) View() string {
 
 // ShortHelp implements help.KeyMap.
 func (m *Model) ShortHelp() []key.Binding {
-	b := m.Keys.Back
-	b.SetHelp("esc", "back to the plan")
-	return []key.Binding{b}
+	k := m.Keys
+	retry := k.Retry
+	retry.SetHelp("r", "retry")
+	back := k.Back
+	back.SetHelp("esc", "back to the choices")
+	return []key.Binding{retry, back, k.Export}
 }
 
 // FullHelp implements help.KeyMap.

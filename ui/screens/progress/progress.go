@@ -4,12 +4,14 @@ package progress
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/progress"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/universal-atomic-installer/uai/installer"
@@ -54,7 +56,10 @@ var order = []struct {
 	{installer.StepMount, "Mount the new root", false},
 	{installer.StepBootc, "Install the image with bootc", false},
 	{installer.StepVerify, "Verify the installed system", false},
+	{installer.StepConfigure, "Configure the installed system", false},
+	{installer.StepReceipt, "Write the receipt to the installed system", false},
 	{installer.StepUnmount, "Unmount and release the disk", true},
+	{installer.StepFinish, "Check the boot entry and finish", true},
 }
 
 // rank is a step's position in order; after partition starts, the disk is
@@ -88,6 +93,31 @@ type Step struct {
 	Done      int64
 	Total     int64
 	Unit      string
+	// firstAt/firstDone and lastAt are the first and the latest progress
+	// samples, for the rate and the time left.
+	firstAt   time.Time
+	firstDone int64
+	lastAt    time.Time
+}
+
+// Rate is the step's speed in units per second, once it has run for a
+// second; 0 when unknown.
+func (s Step) Rate() float64 {
+	d := s.lastAt.Sub(s.firstAt)
+	if d < time.Second || s.Done <= s.firstDone {
+		return 0
+	}
+	return float64(s.Done-s.firstDone) / d.Seconds()
+}
+
+// ETA is the time the step still needs at its rate; ok is false when the
+// rate or the total is not known.
+func (s Step) ETA() (time.Duration, bool) {
+	r := s.Rate()
+	if r <= 0 || s.Total <= 0 || s.Done >= s.Total {
+		return 0, false
+	}
+	return time.Duration(float64(s.Total-s.Done) / r * float64(time.Second)), true
 }
 
 type logLine struct {
@@ -142,6 +172,11 @@ type Model struct {
 	logs    ring
 	seen    int // log lines received or dropped, for "N of M"
 	showLog bool
+	// bar draws the running step's progress. It is rendered with ViewAs,
+	// the value the engine last reported, never animated towards it: an
+	// animation would be a frame per tick for nothing, and would show a
+	// value the engine did not report.
+	bar progress.Model
 
 	started          time.Time
 	finished         bool
@@ -163,7 +198,11 @@ func New(c common.Common, p *installer.Plan) *Model {
 		cancel: cancel,
 		byID:   map[installer.StepID]*Step{},
 		logs:   ring{buf: make([]logLine, LogCap)},
+		bar: progress.New(progress.WithFillCharacters('█', '░'), progress.WithColors(c.Styles.Success.GetForeground()),
+			progress.WithWidth(40)),
 	}
+	m.bar.EmptyColor = c.Styles.Muted.GetForeground()
+	m.bar.PercentFormat = " %3.0f%%"
 	for _, s := range order {
 		if s.optional {
 			continue
@@ -345,6 +384,11 @@ func (m *Model) apply(e installer.Event) {
 			s.State = Running
 			s.Started = m.at(e)
 		}
+		at := m.at(e)
+		if s.firstAt.IsZero() || e.Done < s.Done || e.Unit != s.Unit {
+			s.firstAt, s.firstDone = at, e.Done
+		}
+		s.lastAt = at
 		s.Done, s.Total, s.Unit = e.Done, e.Total, e.Unit
 		s.Simulated = s.Simulated || e.Simulated
 	case installer.EventStepLog:
@@ -488,6 +532,16 @@ func (m *Model) tag(s State) string {
 	return st.StepPending.Render(t)
 }
 
+// fraction is done/total, rounded down to a whole percent so that the bar
+// never shows 100% before the engine says it is done.
+func fraction(done, total int64) float64 {
+	if total <= 0 {
+		return 0
+	}
+	f := float64(max(done, 0)) / float64(total)
+	return math.Floor(min(f, 1)*100) / 100
+}
+
 func amount(s *Step) string {
 	switch s.Unit {
 	case "bytes":
@@ -535,8 +589,15 @@ func (m *Model) stepLines() []string {
 		out = append(out, m.tag(s.State)+" "+title+sim+"  "+st.Muted.Render(dur))
 		if s.State == Running && s.Total > 0 {
 			text := "  " + amount(s)
-			bw := min(40, m.Width-len(indent)-common.Width(text))
-			out = append(out, indent+common.Bar(st, s.Done, s.Total, bw)+st.Muted.Render(text))
+			if r := s.Rate(); r > 0 && s.Unit == "bytes" {
+				text += ", " + common.Bytes(uint64(r)) + "/s"
+			}
+			if eta, ok := s.ETA(); ok {
+				text += ", " + common.Duration(eta) + " left"
+			}
+			bw := max(min(40, m.Width-len(indent)-common.Width(text)), 10)
+			m.bar.SetWidth(bw)
+			out = append(out, common.Truncate(indent+m.bar.ViewAs(fraction(s.Done, s.Total))+st.Muted.Render(text), m.Width))
 		}
 	}
 	return out

@@ -4,17 +4,18 @@ package summary
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/spinner"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/universal-atomic-installer/uai/catalog"
 	"github.com/universal-atomic-installer/uai/installer"
 	"github.com/universal-atomic-installer/uai/partition"
 	"github.com/universal-atomic-installer/uai/ui/common"
-	"github.com/universal-atomic-installer/uai/ui/components/field"
 )
 
 // labelWidth is the width of the label column of the plan.
@@ -25,6 +26,9 @@ type Model struct {
 	common.Common
 	edition catalog.Edition
 	disk    partition.Disk
+	// req is everything chosen; image is what resolving the image found.
+	req   installer.Request
+	image *catalog.ImageInfo
 	// mustConfirm is set when the disk holds data: the user must type the
 	// disk's name, because a single enter is too easy to press by habit.
 	mustConfirm bool
@@ -34,7 +38,7 @@ type Model struct {
 	plan     *installer.Plan
 	err      error
 
-	confirm field.Model
+	confirm textinput.Model
 	scroll  common.Scroll
 	notice  string
 }
@@ -45,24 +49,34 @@ type plannedMsg struct {
 	err  error
 }
 
-// New returns the summary screen for a choice; Init asks for the plan.
+// New returns the summary screen for a request; Init asks for the plan.
 // forceConfirm demands the typed confirmation even for a disk that was
-// empty when listed: after a failed attempt it may no longer be.
-func New(c common.Common, e catalog.Edition, d partition.Disk, forceConfirm bool) *Model {
+// empty when listed: after a failed attempt it may no longer be. A
+// free-space install erases nothing, so it needs no typed name.
+func New(c common.Common, e catalog.Edition, image *catalog.ImageInfo, d partition.Disk, req installer.Request, forceConfirm bool) *Model {
+	free := req.Storage.Layout == partition.KindFree
 	m := &Model{
 		Common:      c,
 		edition:     e,
+		image:       image,
 		disk:        d,
-		mustConfirm: forceConfirm || !d.Empty(),
+		req:         req,
+		mustConfirm: forceConfirm || (!d.Empty() && !free),
 		spinner:     spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(c.Styles.Muted)),
-		confirm:     c.NewField(""),
+		confirm:     c.NewInput(""),
 	}
 	return m
 }
 
-// Choice is what this screen asks Backend.Plan to resolve.
-func (m *Model) Choice() common.Choice {
-	return common.Choice{EditionID: m.edition.ID, DiskPath: m.disk.Path, Wipe: m.mustConfirm}
+// Request is what this screen asks Backend.Plan to resolve: the choices,
+// with the wipe allowed exactly when the user must confirm it.
+func (m *Model) Request() installer.Request {
+	r := m.req
+	r.Wipe = m.mustConfirm
+	// What happens after the install is chosen on the done screen, so
+	// the engine must not reboot behind it.
+	r.Post.Action = ""
+	return r
 }
 
 // diskName is what the user must type: the disk's short name, the one
@@ -79,9 +93,9 @@ func (m *Model) Init() tea.Cmd {
 	m.planning = true
 	m.plan, m.err = nil, nil
 	m.notice = ""
-	ctx, b, c := m.Ctx, m.Backend, m.Choice()
+	ctx, b, r := m.Ctx, m.Backend, m.Request()
 	resolve := func() tea.Msg {
-		p, err := b.Plan(ctx, c)
+		p, err := b.Plan(ctx, r)
 		return plannedMsg{to: m, plan: p, err: err}
 	}
 	if m.Animate {
@@ -169,7 +183,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return common.Send(common.InstallMsg{Plan: m.plan})
 	case m.Capturing():
-		if m.confirm.Update(k) {
+		before := m.confirm.Value()
+		m.confirm, _ = m.confirm.Update(k)
+		if m.confirm.Value() != before {
 			m.notice = ""
 		}
 	case key.Matches(k, keys.Retry) && m.err != nil:
@@ -194,7 +210,10 @@ func (m *Model) bottom() []string {
 		if m.Confirmed() {
 			hint = st.Success.Render("  confirmed: enter erases " + name + " and installs")
 		}
+		m.confirm.SetWidth(max(len(name)+1, 8))
 		out = append(out, common.Truncate(st.Title.Render(fmt.Sprintf("Type %s to confirm: ", name))+m.confirm.View()+hint, w))
+	} else if m.req.Storage.Layout == partition.KindFree && !m.disk.Empty() {
+		out = append(out, common.Truncate(st.Success.Render("Every partition on "+name+" is kept.")+" Press enter to install.", w))
 	} else {
 		out = append(out, common.Truncate(st.Success.Render(name+" is empty: nothing is lost.")+" Press enter to install.", w))
 	}
@@ -244,8 +263,16 @@ func (m *Model) details() []string {
 	}
 	out = append(out, kv("Edition", ed)...)
 	out = append(out, kv("Image", p.Edition.Image)...)
-	if p.Edition.Digest != "" {
+	note := func(s string) string { return strings.Repeat(" ", labelWidth) + st.Muted.Render(s) }
+	switch {
+	case p.Edition.Digest != "":
 		out = append(out, kv("Digest", p.Edition.Digest)...)
+		out = append(out, note("pinned: exactly this image is installed"))
+	case m.image != nil && m.image.Digest != "":
+		out = append(out, kv("Digest", m.image.Digest)...)
+		out = append(out, note("where the tag points now; bootc pulls the tag"))
+	default:
+		out = append(out, kv("Digest", "not known: the registry was not reached; bootc pulls the tag")...)
 	}
 	out = append(out, kv("Updates from", p.TargetRef)...)
 	disk := []string{p.Disk.Path}
@@ -258,15 +285,35 @@ func (m *Model) details() []string {
 		out = append(out, kv("Disk id", p.Disk.ByID)...)
 	}
 	wipe := "no: the disk is empty"
+	if p.Layout.Kind == partition.KindFree {
+		wipe = "no: every partition on it is kept"
+	}
 	if p.Wipe {
 		wipe = "yes: everything on the disk is erased"
 	}
 	out = append(out, kv("Wipe", wipe)...)
+	out = append(out, kv("Filesystem", p.Filesystem)...)
+	if e := m.req.Storage.Encryption; e.Enabled {
+		enc := "LUKS2 on root, unlocked with the passphrase at boot"
+		if e.TPM2 {
+			enc = "LUKS2 on root, unlocked by the TPM2 (the passphrase is the recovery key)"
+		}
+		out = append(out, kv("Encryption", enc)...)
+	}
 	if len(p.Kargs) > 0 {
 		out = append(out, kv("Kernel args", strings.Join(p.Kargs, " "))...)
 	}
-	out = append(out, "", st.Title.Render("Partitions")+st.Muted.Render(fmt.Sprintf("  GPT, %d-byte sectors", p.Layout.SectorSize)))
+	kind := "whole disk"
+	if p.Layout.Kind == partition.KindFree {
+		kind = "free space, existing partitions kept"
+	}
+	out = append(out, "", st.Title.Render("Partitions")+st.Muted.Render(fmt.Sprintf("  GPT, %d-byte sectors, %s", p.Layout.SectorSize, kind)))
 	out = append(out, layoutTable(p.Layout, st.Label.Render)...)
+	for _, n := range p.Layout.Notes {
+		out = append(out, common.WrapStyled("  "+n, w, st.Muted.Render)...)
+	}
+	out = append(out, "", st.Title.Render("System"))
+	out = append(out, m.systemLines(kv)...)
 	out = append(out, "")
 	runner := p.Runner
 	if p.RunnerReason != "" {
@@ -282,6 +329,58 @@ func (m *Model) details() []string {
 	return out
 }
 
+// systemLines says what the configure step will set in the installed
+// system, from the plan itself; no password is ever shown, only that one
+// is set.
+func (m *Model) systemLines(kv func(l, v string) []string) []string {
+	c := m.plan.Configure
+	if c == nil {
+		return kv("Settings", "none: the image's defaults (no accounts are added)")
+	}
+	var out []string
+	orImage := func(v string) string {
+		if v == "" {
+			return "as the image sets it"
+		}
+		return v
+	}
+	lang := orImage(c.Locale)
+	if c.Keymap != "" {
+		lang += ", keyboard " + c.Keymap
+	}
+	out = append(out, kv("Language", lang)...)
+	out = append(out, kv("Host name", orImage(c.Hostname))...)
+	out = append(out, kv("Time zone", orImage(c.Timezone))...)
+	for _, u := range c.Users {
+		var how []string
+		if u.PasswordSet {
+			how = append(how, "password set")
+		}
+		if n := len(u.SSHAuthorizedKeys); n > 0 {
+			how = append(how, fmt.Sprintf("%d SSH key", n))
+		}
+		if slices.Contains(u.Groups, "wheel") {
+			how = append(how, "administrator")
+		}
+		out = append(out, kv("User", u.Name+" ("+strings.Join(how, ", ")+")")...)
+	}
+	switch r := c.Root; {
+	case r.Locked && len(r.SSHAuthorizedKeys) > 0:
+		out = append(out, kv("Root", fmt.Sprintf("no password; %d SSH key may log in", len(r.SSHAuthorizedKeys)))...)
+	case r.Locked:
+		out = append(out, kv("Root", "locked")...)
+	case r.PasswordSet:
+		out = append(out, kv("Root", "password set")...)
+	}
+	for _, w := range m.req.Network.WiFi {
+		out = append(out, kv("Wi-Fi", w.SSID+" (joined here)")...)
+	}
+	if len(c.DroppedKargs) > 0 {
+		out = append(out, kv("Left out", strings.Join(c.DroppedKargs, " ")+" (live-only kernel arguments)")...)
+	}
+	return out
+}
+
 // layoutTable renders the planned partitions from the layout's own fields.
 func layoutTable(l partition.Layout, head func(...string) string) []string {
 	nameW := len("Name")
@@ -289,7 +388,7 @@ func layoutTable(l partition.Layout, head func(...string) string) []string {
 		nameW = max(nameW, len(p.Name))
 	}
 	row := func(idx, name, size, fs, mnt string) string {
-		return strings.TrimRight(fmt.Sprintf("  %-2s %-*s %10s  %-10s  %s", idx, nameW, name, size, fs, mnt), " ")
+		return strings.TrimRight(fmt.Sprintf("  %-2s %-*s %10s  %-12s  %s", idx, nameW, name, size, fs, mnt), " ")
 	}
 	out := []string{head(row("#", "Name", "Size", "Filesystem", "Mountpoint"))}
 	for _, p := range l.Partitions {
@@ -300,6 +399,12 @@ func layoutTable(l partition.Layout, head func(...string) string) []string {
 		fs, mnt := p.Filesystem, p.Mountpoint
 		if fs == "" {
 			fs = "-"
+		}
+		switch {
+		case p.Keep:
+			fs += " (kept)"
+		case p.Encrypted:
+			fs += " (LUKS2)"
 		}
 		if mnt == "" {
 			mnt = "-"
@@ -319,7 +424,7 @@ func (m *Model) View() string {
 		body = []string{m.spinner.View() + " Working out the plan..."}
 	case m.err != nil:
 		body = common.WrapStyled("could not plan the install: "+m.err.Error(), m.Width, st.Error.Render)
-		body = append(body, "", st.Muted.Render("esc goes back to choose another disk, r tries again"))
+		body = append(body, "", st.Muted.Render("esc goes back to change the choices, r tries again"))
 	default:
 		// The confirmation follows the plan directly when the plan fits,
 		// and sits at the bottom, under a scrolling plan, when it does not.
@@ -343,7 +448,10 @@ func (m *Model) ShortHelp() []key.Binding {
 	case m.err != nil:
 		return []key.Binding{k.Retry, k.Back}
 	}
-	return []key.Binding{k.Install, k.Back, k.PageDown}
+	if len(m.details()) > m.detailHeight() {
+		return []key.Binding{k.Install, k.Back, k.PageDown}
+	}
+	return []key.Binding{k.Install, k.Back}
 }
 
 // FullHelp implements help.KeyMap.
