@@ -80,7 +80,10 @@ func TestToDiskEngineWithRecorder(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if _, err := exec.LookPath("sfdisk"); err != nil {
-				t.Skip("sfdisk missing")
+				if os.Getenv("CI") == "true" {
+					t.Fatal("sfdisk missing")
+				}
+				t.Skip("SKIPPED LOUDLY: sfdisk missing")
 			}
 			d := imageDisk(t, 16<<30)
 			p, err := Resolve(Request{EditionID: "fedora-bootc-44", DiskPath: d.Path, Demo: true, Arch: "amd64", PreserveOnError: c.preserve,
@@ -144,11 +147,17 @@ func TestToDiskEngineWithRecorder(t *testing.T) {
 // and writes the receipt, and releases everything.
 func TestToDiskMountsTheInstalledRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
-		t.Skip("needs root for loop devices and mounts")
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root for loop devices and mounts")
+		}
+		t.Skip("SKIPPED LOUDLY: needs root for loop devices and mounts")
 	}
 	for _, tool := range []string{"sfdisk", "losetup", "mkfs.xfs", "partx", "mount", "umount", "cp"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skip(tool + " missing")
+			if os.Getenv("CI") == "true" {
+				t.Fatal(tool + " missing")
+			}
+			t.Skip("SKIPPED LOUDLY: " + tool + " missing")
 		}
 	}
 	phys, _ := fakeDeployment(t, false)
