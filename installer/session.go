@@ -24,11 +24,6 @@ type Session struct {
 	// TargetDir overrides DefaultTargetDir.
 	TargetDir string
 	Engine    *Engine
-	// MediumImagesDir holds OCI layouts of images on the install medium
-	// (empty: DefaultMediumImagesDir); ImageSizeBytes is the chosen image's
-	// size when known (0: estimated). Both feed the runner choice.
-	MediumImagesDir string
-	ImageSizeBytes  int64
 	// CopyNetwork and CopyUAI ask the engine to copy the live system's
 	// NetworkManager profiles and the uai binary to the target.
 	CopyNetwork bool
@@ -142,14 +137,11 @@ func (s *Session) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The runner depends on this machine: bootc on the live system, the
-	// images on the medium, and RAM against the image's size.
-	var locate Locator
-	if s.Engine != nil {
-		locate = s.Engine.Locate
-	}
-	facts := GatherRunnerFacts(s.MediumImagesDir, s.ImageSizeBytes, locate)
-	return ResolveWith(req, disks, s.Catalog, ResolveOptions{Runner: facts, CopyNetwork: s.CopyNetwork, CopyUAI: s.CopyUAI})
+	// The podman runner stays the CLI's choice until the host runner is
+	// proven in the VM tests: there the live system's bootc runs without
+	// podman's /dev/disk/by-uuid set-up (see docs/engine.md). ResolveWith
+	// with GatherRunnerFacts is the automatic choice, tested on its own.
+	return ResolveWith(req, disks, s.Catalog, ResolveOptions{CopyNetwork: s.CopyNetwork, CopyUAI: s.CopyUAI})
 }
 
 // Install runs the plan with this session's engine.
