@@ -48,6 +48,18 @@ func isoErr(err error) error {
 	return installer.Classify(class, err)
 }
 
+// withISO opens the ISO at path (for writing if writable), runs fn on it and
+// closes it. An error opening it gets its exit-code class; fn's error is
+// returned as it is.
+func withISO(path string, writable bool, fn func(im *iso.Image) error) error {
+	im, err := iso.Open(path, writable)
+	if err != nil {
+		return isoErr(err)
+	}
+	defer im.Close()
+	return fn(im)
+}
+
 func newISOBuildCmd() *cobra.Command {
 	var o iso.BuildOptions
 	var out, answersPath, embedSize string
@@ -164,18 +176,15 @@ func newISOEmbedCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			im, err := iso.Open(args[1], true)
-			if err != nil {
-				return isoErr(err)
-			}
-			defer im.Close()
-			start := time.Now()
-			if err := im.SetAnswers(data); err != nil {
-				return isoErr(err)
-			}
-			fmt.Fprintf(c.OutOrStdout(), "embedded %s (%d bytes) into %s in %s; the area holds %d bytes\n",
-				args[0], len(data), args[1], time.Since(start).Round(time.Microsecond), im.AnswersCapacity())
-			return nil
+			return withISO(args[1], true, func(im *iso.Image) error {
+				start := time.Now()
+				if err := im.SetAnswers(data); err != nil {
+					return isoErr(err)
+				}
+				fmt.Fprintf(c.OutOrStdout(), "embedded %s (%d bytes) into %s in %s; the area holds %d bytes\n",
+					args[0], len(data), args[1], time.Since(start).Round(time.Microsecond), im.AnswersCapacity())
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&force, "force", false, "embed the file even if it is not a valid answer file")
@@ -188,17 +197,14 @@ func newISOShowCmd() *cobra.Command {
 		Short: "Print the answer file embedded in an ISO",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			im, err := iso.Open(args[0], false)
-			if err != nil {
-				return isoErr(err)
-			}
-			defer im.Close()
-			data, err := im.Answers()
-			if err != nil {
-				return isoErr(err)
-			}
-			_, err = c.OutOrStdout().Write(data)
-			return err
+			return withISO(args[0], false, func(im *iso.Image) error {
+				data, err := im.Answers()
+				if err != nil {
+					return isoErr(err)
+				}
+				_, err = c.OutOrStdout().Write(data)
+				return err
+			})
 		},
 	}
 }
@@ -209,16 +215,13 @@ func newISORemoveCmd() *cobra.Command {
 		Short: "Clear the answer file embedded in an ISO",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			im, err := iso.Open(args[0], true)
-			if err != nil {
-				return isoErr(err)
-			}
-			defer im.Close()
-			if err := im.RemoveAnswers(); err != nil {
-				return isoErr(err)
-			}
-			fmt.Fprintf(c.OutOrStdout(), "cleared the embedded answer file of %s\n", args[0])
-			return nil
+			return withISO(args[0], true, func(im *iso.Image) error {
+				if err := im.RemoveAnswers(); err != nil {
+					return isoErr(err)
+				}
+				fmt.Fprintf(c.OutOrStdout(), "cleared the embedded answer file of %s\n", args[0])
+				return nil
+			})
 		},
 	}
 }
@@ -237,35 +240,33 @@ or with --show, the arguments are printed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
 			edit := len(add) > 0 || len(del) > 0 || reset
-			im, err := iso.Open(args[0], edit)
-			if err != nil {
-				return isoErr(err)
-			}
-			defer im.Close()
-			if edit {
-				var cur []string
-				if reset {
-					cur = im.DefaultKargs()
-				} else if cur, err = im.Kargs(); err != nil {
-					return isoErr(err)
+			return withISO(args[0], edit, func(im *iso.Image) error {
+				if edit {
+					var cur []string
+					var err error
+					if reset {
+						cur = im.DefaultKargs()
+					} else if cur, err = im.Kargs(); err != nil {
+						return isoErr(err)
+					}
+					next, err := iso.EditKargs(cur, add, del)
+					if err != nil {
+						return isoErr(err)
+					}
+					if err := im.SetKargs(next); err != nil {
+						return isoErr(err)
+					}
 				}
-				next, err := iso.EditKargs(cur, add, del)
+				if edit && !show {
+					return nil
+				}
+				k, err := im.Kargs()
 				if err != nil {
 					return isoErr(err)
 				}
-				if err := im.SetKargs(next); err != nil {
-					return isoErr(err)
-				}
-			}
-			if edit && !show {
+				fmt.Fprintln(c.OutOrStdout(), strings.Join(k, " "))
 				return nil
-			}
-			k, err := im.Kargs()
-			if err != nil {
-				return isoErr(err)
-			}
-			fmt.Fprintln(c.OutOrStdout(), strings.Join(k, " "))
-			return nil
+			})
 		},
 	}
 	f := c.Flags()
@@ -287,28 +288,25 @@ func newISOExtractPXECmd() *cobra.Command {
 			if dir == "" {
 				return &flagError{errors.New("pass -o DIR for the PXE files")}
 			}
-			im, err := iso.Open(args[0], false)
-			if err != nil {
-				return isoErr(err)
-			}
-			defer im.Close()
-			p, err := im.ExtractPXE(dir)
-			if err != nil {
-				return isoErr(err)
-			}
-			if asJSON {
-				return isoWriteJSON(c.OutOrStdout(), p)
-			}
-			w := c.OutOrStdout()
-			fmt.Fprintf(w, "kernel  %s\ninitrd  %s\n", p.Kernel, p.Initrd)
-			if p.Rootfs != "" {
-				fmt.Fprintf(w, "rootfs  %s\n", p.Rootfs)
-			}
-			if p.Answers != "" {
-				fmt.Fprintf(w, "answers %s (serve it over HTTP and pass uai.answers=URL)\n", p.Answers)
-			}
-			fmt.Fprintf(w, "kargs   %s (in %s)\n", strings.Join(p.Kargs, " "), p.KargsFile)
-			return nil
+			return withISO(args[0], false, func(im *iso.Image) error {
+				p, err := im.ExtractPXE(dir)
+				if err != nil {
+					return isoErr(err)
+				}
+				if asJSON {
+					return isoWriteJSON(c.OutOrStdout(), p)
+				}
+				w := c.OutOrStdout()
+				fmt.Fprintf(w, "kernel  %s\ninitrd  %s\n", p.Kernel, p.Initrd)
+				if p.Rootfs != "" {
+					fmt.Fprintf(w, "rootfs  %s\n", p.Rootfs)
+				}
+				if p.Answers != "" {
+					fmt.Fprintf(w, "answers %s (serve it over HTTP and pass uai.answers=URL)\n", p.Answers)
+				}
+				fmt.Fprintf(w, "kargs   %s (in %s)\n", strings.Join(p.Kargs, " "), p.KargsFile)
+				return nil
+			})
 		},
 	}
 	c.Flags().StringVarP(&dir, "output", "o", "", "directory to write the files into")
@@ -323,32 +321,29 @@ func newISOImagesCmd() *cobra.Command {
 		Short: "List the container images embedded in an ISO (and check every blob's digest)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			im, err := iso.Open(args[0], false)
-			if err != nil {
-				return isoErr(err)
-			}
-			defer im.Close()
-			imgs, err := im.Images(verify)
-			if err != nil {
-				return isoErr(err)
-			}
-			if asJSON {
-				if imgs == nil {
-					imgs = []iso.EmbeddedImage{}
+			return withISO(args[0], false, func(im *iso.Image) error {
+				imgs, err := im.Images(verify)
+				if err != nil {
+					return isoErr(err)
 				}
-				return isoWriteJSON(c.OutOrStdout(), imgs)
-			}
-			if len(imgs) == 0 {
-				fmt.Fprintf(c.OutOrStdout(), "%s embeds no images\n", args[0])
-			}
-			for _, e := range imgs {
-				state := ""
-				if e.Verified {
-					state = " verified"
+				if asJSON {
+					if imgs == nil {
+						imgs = []iso.EmbeddedImage{}
+					}
+					return isoWriteJSON(c.OutOrStdout(), imgs)
 				}
-				fmt.Fprintf(c.OutOrStdout(), "%s %s %s%s\n", e.Ref, e.Digest, e.Platform, state)
-			}
-			return nil
+				if len(imgs) == 0 {
+					fmt.Fprintf(c.OutOrStdout(), "%s embeds no images\n", args[0])
+				}
+				for _, e := range imgs {
+					state := ""
+					if e.Verified {
+						state = " verified"
+					}
+					fmt.Fprintf(c.OutOrStdout(), "%s %s %s%s\n", e.Ref, e.Digest, e.Platform, state)
+				}
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&verify, "verify", false, "read every blob and check it against its digest")
@@ -363,47 +358,45 @@ func newISOInfoCmd() *cobra.Command {
 		Short: "Describe an ISO's embed area, kernel arguments and images",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			im, err := iso.Open(args[0], false)
-			if err != nil {
-				return isoErr(err)
-			}
-			defer im.Close()
-			type info struct {
-				Label           string              `json:"label"`
-				AreaOffset      int64               `json:"area_offset"`
-				AreaSize        int64               `json:"area_size"`
-				AnswersCapacity int64               `json:"answers_capacity"`
-				AnswersBytes    int                 `json:"answers_bytes"`
-				KargsCapacity   int                 `json:"kargs_capacity"`
-				Kargs           []string            `json:"kargs"`
-				DefaultKargs    []string            `json:"default_kargs"`
-				Regions         []iso.Region        `json:"kargs_regions"`
-				Images          []iso.EmbeddedImage `json:"images"`
-			}
-			in := info{Label: im.Label(), AreaOffset: im.AreaOffset, AreaSize: im.AreaSize, AnswersCapacity: im.AnswersCapacity(),
-				KargsCapacity: im.KargsCapacity(), DefaultKargs: im.DefaultKargs(), Regions: im.Regions()}
-			if a, err := im.Answers(); err == nil {
-				in.AnswersBytes = len(a)
-			} else if !errors.Is(err, iso.ErrNoAnswers) {
-				return isoErr(err)
-			}
-			if in.Kargs, err = im.Kargs(); err != nil {
-				return isoErr(err)
-			}
-			if in.Images, err = im.Images(false); err != nil {
-				return isoErr(err)
-			}
-			if asJSON {
-				return isoWriteJSON(c.OutOrStdout(), in)
-			}
-			w := c.OutOrStdout()
-			fmt.Fprintf(w, "label          %s\nembed area     %s at byte %d\n", in.Label, isoHumanBytes(in.AreaSize), in.AreaOffset)
-			fmt.Fprintf(w, "answer file    %d of %d bytes\n", in.AnswersBytes, in.AnswersCapacity)
-			fmt.Fprintf(w, "kernel args    %s\n", strings.Join(in.Kargs, " "))
-			fmt.Fprintf(w, "default args   %s\n", strings.Join(in.DefaultKargs, " "))
-			fmt.Fprintf(w, "kargs regions  %d of %d bytes each\n", len(in.Regions), in.KargsCapacity)
-			fmt.Fprintf(w, "images         %d\n", len(in.Images))
-			return nil
+			return withISO(args[0], false, func(im *iso.Image) error {
+				type info struct {
+					Label           string              `json:"label"`
+					AreaOffset      int64               `json:"area_offset"`
+					AreaSize        int64               `json:"area_size"`
+					AnswersCapacity int64               `json:"answers_capacity"`
+					AnswersBytes    int                 `json:"answers_bytes"`
+					KargsCapacity   int                 `json:"kargs_capacity"`
+					Kargs           []string            `json:"kargs"`
+					DefaultKargs    []string            `json:"default_kargs"`
+					Regions         []iso.Region        `json:"kargs_regions"`
+					Images          []iso.EmbeddedImage `json:"images"`
+				}
+				in := info{Label: im.Label(), AreaOffset: im.AreaOffset, AreaSize: im.AreaSize, AnswersCapacity: im.AnswersCapacity(),
+					KargsCapacity: im.KargsCapacity(), DefaultKargs: im.DefaultKargs(), Regions: im.Regions()}
+				if a, err := im.Answers(); err == nil {
+					in.AnswersBytes = len(a)
+				} else if !errors.Is(err, iso.ErrNoAnswers) {
+					return isoErr(err)
+				}
+				var err error
+				if in.Kargs, err = im.Kargs(); err != nil {
+					return isoErr(err)
+				}
+				if in.Images, err = im.Images(false); err != nil {
+					return isoErr(err)
+				}
+				if asJSON {
+					return isoWriteJSON(c.OutOrStdout(), in)
+				}
+				w := c.OutOrStdout()
+				fmt.Fprintf(w, "label          %s\nembed area     %s at byte %d\n", in.Label, isoHumanBytes(in.AreaSize), in.AreaOffset)
+				fmt.Fprintf(w, "answer file    %d of %d bytes\n", in.AnswersBytes, in.AnswersCapacity)
+				fmt.Fprintf(w, "kernel args    %s\n", strings.Join(in.Kargs, " "))
+				fmt.Fprintf(w, "default args   %s\n", strings.Join(in.DefaultKargs, " "))
+				fmt.Fprintf(w, "kargs regions  %d of %d bytes each\n", len(in.Regions), in.KargsCapacity)
+				fmt.Fprintf(w, "images         %d\n", len(in.Images))
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")

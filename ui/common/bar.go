@@ -23,3 +23,20 @@ func Bar(st *styles.Styles, done, total int64, width int) string {
 	return st.Success.Render(strings.Repeat("█", full)) +
 		st.Muted.Render(strings.Repeat("░", bw-full)) + pct
 }
+
+// BarRow lays out the line under a running step: indent, a bar, then text,
+// which brings its own leading gap and may be styled. The bar gets the
+// cells the text leaves of width, at least 10 and, when maxBar > 0, at most
+// maxBar; bar draws it at that width. The row is not cut to width.
+func BarRow(indent string, width, maxBar int, text string, bar func(width int) string) string {
+	bw := max(width-len(indent)-Width(text), 10)
+	if maxBar > 0 {
+		bw = min(bw, maxBar)
+	}
+	return indent + bar(bw) + text
+}
+
+// BytesOf renders "done of total" in binary units, a negative count as 0.
+func BytesOf(done, total int64) string {
+	return fmt.Sprintf("%s of %s", Bytes(uint64(max(done, 0))), Bytes(uint64(max(total, 0))))
+}

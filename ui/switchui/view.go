@@ -434,15 +434,16 @@ func (m *Model) stepLines() []string {
 		gap := max(m.w-7-common.Width(title)-common.Width(right), 1)
 		out = append(out, m.tag(s.state)+" "+title+strings.Repeat(" ", gap)+right)
 		if s.state == running && s.unit == "bytes" && s.total > 0 {
-			amount := fmt.Sprintf("%s of %s", common.Bytes(uint64(max(s.done, 0))), common.Bytes(uint64(s.total)))
+			amount := common.BytesOf(s.done, s.total)
 			if s.layersAll > 0 {
 				amount += fmt.Sprintf(" · layer %d of %d", min(s.layers+1, s.layersAll), s.layersAll)
 				if s.layers == s.layersAll {
-					amount = fmt.Sprintf("%s of %s · %d layers", common.Bytes(uint64(max(s.done, 0))), common.Bytes(uint64(s.total)), s.layersAll)
+					amount = fmt.Sprintf("%s · %d layers", common.BytesOf(s.done, s.total), s.layersAll)
 				}
 			}
-			barW := max(m.w-len(indent)-common.Width(amount)-2, 10)
-			out = append(out, indent+common.Bar(st, s.done, s.total, barW)+"  "+amount)
+			out = append(out, common.BarRow(indent, m.w, 0, "  "+amount, func(w int) string {
+				return common.Bar(st, s.done, s.total, w)
+			}))
 		}
 		if s.unit == "steps" && len(s.subtasks) > 0 && s.state == running {
 			var parts []string

@@ -545,7 +545,7 @@ func fraction(done, total int64) float64 {
 func amount(s *Step) string {
 	switch s.Unit {
 	case "bytes":
-		return fmt.Sprintf("%s of %s", common.Bytes(uint64(max(s.Done, 0))), common.Bytes(uint64(max(s.Total, 0))))
+		return common.BytesOf(s.Done, s.Total)
 	case "steps", "":
 		return fmt.Sprintf("%d of %d", s.Done, s.Total)
 	}
@@ -595,9 +595,11 @@ func (m *Model) stepLines() []string {
 			if eta, ok := s.ETA(); ok {
 				text += ", " + common.Duration(eta) + " left"
 			}
-			bw := max(min(40, m.Width-len(indent)-common.Width(text)), 10)
-			m.bar.SetWidth(bw)
-			out = append(out, common.Truncate(indent+m.bar.ViewAs(fraction(s.Done, s.Total))+st.Muted.Render(text), m.Width))
+			row := common.BarRow(indent, m.Width, 40, st.Muted.Render(text), func(w int) string {
+				m.bar.SetWidth(w)
+				return m.bar.ViewAs(fraction(s.Done, s.Total))
+			})
+			out = append(out, common.Truncate(row, m.Width))
 		}
 	}
 	return out
