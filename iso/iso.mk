@@ -54,13 +54,19 @@ $(ISO_DIR)/bootfiles.done: | deps-iso
 	cp /usr/lib/ISOLINUX/isolinux.bin /usr/lib/ISOLINUX/isohdpfx.bin /usr/lib/syslinux/modules/bios/ldlinux.c32 $(ISO_DIR)/bios/
 	touch $@
 
-$(ISO_DIR)/initrd.img: iso-bins $(ISO_KERNEL)/.done test/e2e/initramfs/init test/e2e/initramfs/podman test/e2e/initramfs/udhcpc.script
+# The fakes live in /usr/libexec/uai-e2e; /usr/bin/bootc and /usr/bin/podman
+# are wrappers that first make the /dev/disk/by-uuid links (udev's job on a
+# real live system, which this one lacks) the root UUID is read from.
+$(ISO_DIR)/initrd.img: iso-bins $(ISO_KERNEL)/.done test/e2e/initramfs/init test/e2e/initramfs/podman \
+    test/e2e/initramfs/bootc test/e2e/initramfs/udev-links test/e2e/initramfs/udhcpc.script
 	$(ISO_DIR)/bin/mkinitramfs -o $@ -init test/e2e/initramfs/init \
 	  -modules-root $(ISO_KERNEL)/root -kver $$(cat $(ISO_KERNEL)/kver) $(addprefix -module ,$(ISO_MODULES)) \
 	  -file /bin/busybox:bin/busybox \
 	  -file $(ISO_DIR)/bin/uai:usr/bin/uai \
-	  -file $(ISO_DIR)/bin/bootc:usr/bin/bootc \
+	  -file $(ISO_DIR)/bin/bootc:usr/libexec/uai-e2e/bootc \
 	  -file $(ISO_DIR)/bin/podman:usr/libexec/uai-e2e/podman \
+	  -file test/e2e/initramfs/udev-links:usr/libexec/uai-e2e/udev-links \
+	  -file test/e2e/initramfs/bootc:usr/bin/bootc \
 	  -file test/e2e/initramfs/podman:usr/bin/podman \
 	  -file test/e2e/initramfs/udhcpc.script:etc/uai/udhcpc.script \
 	  -file /usr/lib/systemd/boot/efi/systemd-bootx64.efi:usr/lib/systemd/boot/efi/systemd-bootx64.efi \
