@@ -135,6 +135,9 @@ func (p *Plan) Text() string {
 	if len(copies) > 0 {
 		fmt.Fprintf(&b, "Copy      %s\n", strings.Join(copies, ", "))
 	}
+	if p.Simulated && !p.CopyNetwork {
+		b.WriteString("Network   demo: this machine's NetworkManager profiles (Wi-Fi keys) are never copied into the disk image\n")
+	}
 	if p.Finish != "" {
 		fmt.Fprintf(&b, "Then      %s\n", p.Finish)
 	}

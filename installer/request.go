@@ -36,16 +36,24 @@ type Request struct {
 
 	// The fields below carry the rest of an answer file (docs/answers.md),
 	// so every front-end fills one Request and a run's answers can be
-	// exported again (AnswersFromRequest). Resolve acts on Stateroot,
-	// System, Root, Users, Kargs and Post.Action; the engine does not act
-	// on Transport (oci, oci-archive), CatalogURL, Network and Post.Eject
-	// yet, so the unattended front-end refuses the first two and warns
-	// about the others until it does ("What an install does with each
-	// section today" in docs/answers.md).
+	// exported again (AnswersFromRequest). Resolve acts on Transport,
+	// Runner, Stateroot, System, Root, Users, Kargs, Network.NoCopyToTarget
+	// and Post.Action; the engine does not act on CatalogURL,
+	// Network.WiFi and Post.Eject yet, so the unattended front-end refuses
+	// the first and warns about the others until it does ("What an
+	// install does with each section today" in docs/answers.md).
 
 	// Transport says where Image lives ("" or registry, oci, oci-archive,
-	// containers-storage).
+	// containers-storage); other than registry, the host runner installs
+	// from TRANSPORT:IMAGE and TargetRef is what the system follows.
 	Transport string
+	// Runner is the runner asked for: "" or auto (chooseRunner's rules
+	// decide), podman or host.
+	Runner string
+	// ImageSizeBytes is the image's size when the front-end resolved it
+	// (catalog.ImageInfo.SizeBytes), for the runner's RAM rule; 0 is
+	// unknown. Not an answer.
+	ImageSizeBytes int64
 	// CatalogURL is a catalog to look EditionID up in instead of the
 	// embedded one.
 	CatalogURL string
@@ -169,6 +177,7 @@ func RequestFromAnswers(a *answers.Answers) Request {
 		EditionID:        a.Source.Edition,
 		Image:            a.Source.Image,
 		Transport:        a.Source.Transport,
+		Runner:           a.Source.Runner,
 		CatalogURL:       a.Source.Catalog,
 		TargetRef:        a.Source.TargetRef,
 		Stateroot:        a.Source.Stateroot,
@@ -247,7 +256,7 @@ func AnswersFromRequest(r Request) *answers.Answers {
 		Version: answers.Version,
 		Source: answers.Source{
 			Edition: r.EditionID, Image: r.Image, Transport: r.Transport, Catalog: r.CatalogURL,
-			TargetRef: r.TargetRef, Stateroot: r.Stateroot,
+			TargetRef: r.TargetRef, Stateroot: r.Stateroot, Runner: r.Runner,
 		},
 		Disk: answers.Disk{Selector: r.Selector, Wipe: r.Wipe, PreserveOnError: r.PreserveOnError},
 		Storage: answers.Storage{

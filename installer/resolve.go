@@ -118,7 +118,15 @@ func ResolveWith(req Request, disks []partition.Disk, cat *catalog.Catalog, opts
 			binds = []string{bootc.SameBind(filepath.Dir(disk.Path))}
 		}
 	}
-	choice := chooseRunner(opts.Runner, ed.Image, runImage, req.Demo)
+	digest := ed.Digest
+	if digest == "" && !fromPath(req.Transport) {
+		digest = pinnedDigest(runImage)
+	}
+	choice, err := chooseRunner(opts.Runner, runnerWant{runner: req.Runner, transport: req.Transport,
+		image: ed.Image, runImage: runImage, digest: digest, demo: req.Demo})
+	if err != nil {
+		return nil, err
+	}
 	spec.SourceImgref = choice.source
 	if cfg != nil && len(cfg.Root.SSHAuthorizedKeys) > 0 {
 		// The same path inside and outside the container.
@@ -182,6 +190,17 @@ func resolveEdition(req Request, cat *catalog.Catalog) (catalog.Edition, error) 
 				"edition %q is not in the catalog", req.EditionID)
 		}
 		return ed, nil
+	case req.Image != "" && fromPath(req.Transport):
+		// An OCI layout or archive: a path, not a ref; target_ref names
+		// what the installed system follows.
+		if !filepath.IsAbs(req.Image) {
+			return catalog.Edition{}, Errorf(ClassInvalidInput, "give the absolute path of the OCI layout or archive", "image %q (transport %s) is not an absolute path", req.Image, req.Transport)
+		}
+		if req.TargetRef == "" {
+			return catalog.Edition{}, Errorf(ClassInvalidInput, "set source.target_ref to the registry ref the system should follow",
+				"an image from %s has no registry ref to update from", req.Transport)
+		}
+		return catalog.Edition{Name: req.Image, Image: req.Image, DefaultFilesystem: "xfs", MinDiskGiB: 10}, nil
 	case req.Image != "":
 		if err := bootc.ValidateImageRef(req.Image); err != nil {
 			return catalog.Edition{}, Errorf(ClassInvalidInput, "", "image %w", err)
@@ -303,6 +322,12 @@ func planLayout(req Request, d partition.Disk, arch, fs string, ed catalog.Editi
 		layout.Notes = append(layout.Notes, "adds a separate /boot because root is encrypted")
 	}
 	return layout, nil
+}
+
+// fromPath reports a source transport whose image is a path (an OCI
+// layout or archive), not a ref.
+func fromPath(transport string) bool {
+	return transport == bootc.TransportOCI || transport == bootc.TransportOCIArchive
 }
 
 func orDefault(s, def string) string {

@@ -28,15 +28,59 @@ const (
 	RunnerHost = "host"
 )
 
-// DefaultMediumImagesDir is where a live ISO carries images as OCI
-// layouts, one directory per image.
+// DefaultMediumImagesDir is where a live ISO carries its images: each
+// subdirectory holding an OCI layout (index.json) is read, and `uai iso
+// build --embed-image` writes one layout, images/oci, holding every
+// embedded image.
 const DefaultMediumImagesDir = "/run/initramfs/live/images"
+
+// DefaultGraphroot is where containers-storage keeps its images (the
+// graphroot of /etc/containers/storage.conf).
+const DefaultGraphroot = "/var/lib/containers/storage"
 
 // DefaultImageSizeEstimate stands in for the image's size when the plan
 // does not know it (no catalog.ImageInfo): 3 GiB, about a desktop bootc
 // image's compressed size. The RAM rule compares twice this with the
 // machine's memory.
 const DefaultImageSizeEstimate = 3 << 30
+
+// The runner a request asks for (Request.Runner, [source] runner).
+const (
+	// RunnerAuto lets the rules of chooseRunner decide; "" means the same.
+	RunnerAuto = "auto"
+)
+
+// refAnnotation names an image in an OCI layout's index: its full
+// reference, the way containers/image looks `oci:DIR:REF` up.
+const refAnnotation = "org.opencontainers.image.ref.name"
+
+// MediumImage is one image manifest in an OCI layout on the medium.
+type MediumImage struct {
+	// Layout is the layout's directory (the one holding index.json).
+	Layout string
+	// Ref is the manifest's org.opencontainers.image.ref.name annotation,
+	// the full image ref (localhost:5000/x:1).
+	Ref string
+	// Digest is the manifest's digest (sha256:...).
+	Digest string
+}
+
+// SourceImgref is the --source-imgref that installs this image:
+// oci:LAYOUT:REF (containers/image's syntax).
+func (m MediumImage) SourceImgref() string {
+	return bootc.TransportOCI + ":" + m.Layout + ":" + m.Ref
+}
+
+// StoredImage is one image in containers-storage
+// (GRAPHROOT/overlay-images/images.json).
+type StoredImage struct {
+	ID    string   `json:"id"`
+	Names []string `json:"names"`
+	// Digest is the manifest digest the image was pulled as; Digests
+	// lists every one it is known by (newer containers/storage).
+	Digest  string   `json:"digest"`
+	Digests []string `json:"digests"`
+}
 
 // RunnerFacts is what the runner choice depends on besides the request.
 // Resolve stays pure: the front-end gathers these (GatherRunnerFacts) and
@@ -48,9 +92,13 @@ type RunnerFacts struct {
 	// ImageSizeBytes is the image's size (catalog.ImageInfo.SizeBytes);
 	// 0 means unknown, DefaultImageSizeEstimate is used.
 	ImageSizeBytes int64
-	// MediumImages maps an image ref (as the catalog names it, tag or
-	// digest) to an OCI layout directory on the install medium holding it.
-	MediumImages map[string]string
+	// MediumImages are the image manifests in the OCI layouts on the
+	// install medium (ScanMediumImages).
+	MediumImages []MediumImage
+	// StoredImages are the images in the live system's containers-storage
+	// (ReadStoredImages), whose graphroot is Graphroot.
+	StoredImages []StoredImage
+	Graphroot    string
 	// NoHostBootc is set when the live system has no bootc: the host
 	// runner is never chosen then.
 	NoHostBootc bool
@@ -72,46 +120,186 @@ type runnerChoice struct {
 	runner, reason, source string
 }
 
-// chooseRunner applies the rules of docs/engine.md ("Choosing the
-// runner"): the image on the medium -> host runner from oci:; little RAM
-// for the image -> host runner from registry:; otherwise podman.
-func chooseRunner(f RunnerFacts, image, runImage string, demo bool) runnerChoice {
-	if f.NoHostBootc {
-		return runnerChoice{runner: RunnerPodman, reason: "the live system has no bootc, so the image's own bootc runs under podman"}
+// runnerWant is what chooseRunner decides for: the request's runner and
+// transport, and the image by its catalog ref, the ref it runs as (the
+// pinned digest when there is one) and that digest.
+type runnerWant struct {
+	runner    string // "", auto, podman or host
+	transport string // "", registry, oci, oci-archive, containers-storage
+	image     string // the catalog's ref (or the request's image)
+	runImage  string // repo@sha256:... when pinned, else image
+	digest    string // the pinned digest, "" when not pinned
+	demo      bool
+}
+
+// pinnedDigest is the digest of a digest-pinned ref, or "".
+func pinnedDigest(ref string) string {
+	if _, d, ok := strings.Cut(ref, "@"); ok {
+		return d
 	}
-	for _, ref := range []string{runImage, image} {
-		if dir, ok := f.MediumImages[ref]; ok && dir != "" {
-			return runnerChoice{runner: RunnerHost, source: bootc.TransportOCI + ":" + dir,
-				reason: "the image is on the install medium as an OCI layout (" + dir + "): the live system's bootc installs it from there, no network and no copy into RAM"}
+	return ""
+}
+
+// mediumMatch finds the image on the medium: the run image's ref, then its
+// pinned digest under whatever tag, then the catalog's tag. A tag whose
+// manifest is not the pinned digest is not used: stale says why.
+func mediumMatch(imgs []MediumImage, w runnerWant) (m MediumImage, ok bool, stale string) {
+	for _, mi := range imgs {
+		if mi.Ref == w.runImage {
+			return mi, true, ""
 		}
+	}
+	if w.digest != "" {
+		for _, mi := range imgs {
+			if mi.Digest == w.digest {
+				return mi, true, ""
+			}
+		}
+	}
+	for _, mi := range imgs {
+		if mi.Ref != w.image {
+			continue
+		}
+		if w.digest == "" {
+			return mi, true, ""
+		}
+		stale = fmt.Sprintf("the install medium holds %s as %s (%s), but the catalog pins %s, so the image comes from the registry; ",
+			mi.Ref, mi.Digest, mi.Layout, w.digest)
+	}
+	return MediumImage{}, false, stale
+}
+
+// storedMatch finds the image in containers-storage: by a name when the
+// image is not pinned (or the stored image is the pinned digest), or by
+// the pinned digest.
+func storedMatch(imgs []StoredImage, w runnerWant) (StoredImage, bool) {
+	for _, si := range imgs {
+		hasDigest := w.digest != "" && (si.Digest == w.digest || slices.Contains(si.Digests, w.digest))
+		named := slices.Contains(si.Names, w.runImage) || slices.Contains(si.Names, w.image)
+		if hasDigest || (named && w.digest == "") {
+			return si, true
+		}
+	}
+	return StoredImage{}, false
+}
+
+// chooseRunner applies the rules of docs/engine.md ("Choosing the
+// runner"), in order: no bootc on the live system -> podman; the runner
+// the request names; the image on the medium -> host from oci:; the image
+// in containers-storage -> podman, no pull; little RAM for the image ->
+// host from registry:; otherwise podman. A source transport other than
+// registry installs from there with the host runner.
+func chooseRunner(f RunnerFacts, w runnerWant) (runnerChoice, error) {
+	switch w.runner {
+	case "", RunnerAuto, RunnerPodman, RunnerHost:
+	default:
+		return runnerChoice{}, Errorf(ClassInvalidInput, "use auto, podman or host", "runner %q is not known", w.runner)
+	}
+	chosen := ""
+	if w.runner == RunnerPodman || w.runner == RunnerHost {
+		chosen = "chosen by the answers or the --runner flag (runner = " + w.runner + "): "
+	}
+	noBootc := func() error {
+		return Errorf(ClassEnvironment, "install bootc on the live system, or set runner = \"auto\" or \"podman\" ([source] runner, --runner)",
+			"the host runner was asked for, but the live system has no bootc (bootc is not on PATH) to run it")
+	}
+	switch w.transport {
+	case "oci", "oci-archive":
+		if w.runner == RunnerPodman {
+			return runnerChoice{}, Errorf(ClassInvalidInput, "set runner = \"auto\" or \"host\", or install from a registry",
+				"source.transport %q installs with the live system's bootc (--source-imgref), and runner = \"podman\" was asked for", w.transport)
+		}
+		if f.NoHostBootc {
+			return runnerChoice{}, Errorf(ClassEnvironment, "install bootc on the live system, or install from a registry",
+				"source.transport %q needs the live system's bootc (--source-imgref %s:%s), and the live system has no bootc (bootc is not on PATH)", w.transport, w.transport, w.image)
+		}
+		return runnerChoice{runner: RunnerHost, source: w.transport + ":" + w.image,
+			reason: chosen + "the image is the " + map[string]string{"oci": "OCI layout", "oci-archive": "OCI archive"}[w.transport] + " " + w.image + " (source.transport = " + w.transport + "): the live system's bootc installs it from there"}, nil
+	case "containers-storage":
+		if w.runner != RunnerPodman && !f.NoHostBootc {
+			return runnerChoice{runner: RunnerHost, source: "containers-storage:" + w.image,
+				reason: chosen + "the image " + w.image + " is in the live system's containers-storage (source.transport = containers-storage): the live system's bootc installs it from there"}, nil
+		}
+		if w.runner == RunnerHost {
+			return runnerChoice{}, noBootc()
+		}
+		return runnerChoice{runner: RunnerPodman,
+			reason: orStr(chosen, "the live system has no bootc, so ") + "the image's own bootc runs under podman from the live system's containers-storage (source.transport = containers-storage), no pull"}, nil
+	}
+	if w.runner == RunnerPodman {
+		return runnerChoice{runner: RunnerPodman, reason: chosen + "the image's own bootc runs under podman, so its install config, SELinux policy and bootloader come from the image"}, nil
+	}
+	if f.NoHostBootc {
+		if w.runner == RunnerHost {
+			return runnerChoice{}, noBootc()
+		}
+		return runnerChoice{runner: RunnerPodman, reason: "the live system has no bootc, so the image's own bootc runs under podman"}, nil
+	}
+	m, onMedium, stale := mediumMatch(f.MediumImages, w)
+	if onMedium {
+		how := "the image is on the install medium as " + m.Ref + " (" + m.Digest + ") in the OCI layout " + m.Layout
+		return runnerChoice{runner: RunnerHost, source: m.SourceImgref(),
+			reason: chosen + how + ": the live system's bootc installs it from there, no network and no copy into RAM"}, nil
+	}
+	if w.runner == RunnerHost {
+		return runnerChoice{runner: RunnerHost, source: bootc.TransportRegistry + ":" + w.runImage,
+			reason: chosen + stale + "the live system's bootc streams the image from the registry into the target"}, nil
+	}
+	if si, ok := storedMatch(f.StoredImages, w); ok {
+		name := w.runImage
+		if len(si.Names) > 0 && w.digest == "" {
+			name = si.Names[0]
+		}
+		return runnerChoice{runner: RunnerPodman,
+			reason: fmt.Sprintf("%sthe image %s is in the live system's containers-storage (%s, image %s): podman runs it from there, nothing is pulled",
+				stale, name, orStr(f.Graphroot, DefaultGraphroot), shortID(si.ID))}, nil
 	}
 	size, estimated := f.ImageSizeBytes, ""
 	if size <= 0 {
 		size, estimated = DefaultImageSizeEstimate, " (estimated; the image's size is not known)"
 	}
 	if f.MemTotalBytes > 0 && f.MemTotalBytes < 2*uint64(size) {
-		return runnerChoice{runner: RunnerHost, source: bootc.TransportRegistry + ":" + runImage,
-			reason: fmt.Sprintf("the machine has %s of RAM, less than twice the image's %s%s: podman would hold the whole image in the live system's memory, so the live system's bootc streams it from the registry into the target",
-				HumanBytes(f.MemTotalBytes), HumanBytes(uint64(size)), estimated)}
+		return runnerChoice{runner: RunnerHost, source: bootc.TransportRegistry + ":" + w.runImage,
+			reason: fmt.Sprintf("%sthe machine has %s of RAM, less than twice the image's %s%s: podman would hold the whole image in the live system's memory, so the live system's bootc streams it from the registry into the target",
+				stale, HumanBytes(f.MemTotalBytes), HumanBytes(uint64(size)), estimated)}, nil
 	}
 	reason := "the image's own bootc installs itself, so its install config, SELinux policy and bootloader come from the image"
-	if demo {
+	if w.demo {
 		reason = "demo: the built-in simulator stands in for podman and bootc (simulated bootc)"
 	}
-	return runnerChoice{runner: RunnerPodman, reason: reason}
+	return runnerChoice{runner: RunnerPodman, reason: stale + reason}, nil
+}
+
+func orStr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }
 
 // GatherRunnerFacts reads the live system's RAM (/proc/meminfo), the OCI
-// layouts in mediumDir (DefaultMediumImagesDir when empty; a missing
-// directory is no medium images) and whether bootc is there (locate may
-// be nil: then it is assumed). imageSize is catalog.ImageInfo.SizeBytes,
-// 0 when the image was not resolved.
-func GatherRunnerFacts(mediumDir string, imageSize int64, locate Locator) RunnerFacts {
+// layouts under mediumDir (a missing directory is no medium images;
+// "" reads none), the images in containers-storage under graphroot (""
+// reads none) and whether bootc is there (locate may be nil: then it is
+// assumed). imageSize is catalog.ImageInfo.SizeBytes, 0 when the image
+// was not resolved. Session.Plan passes the defaults
+// (DefaultMediumImagesDir, DefaultGraphroot) outside demo mode.
+func GatherRunnerFacts(mediumDir string, imageSize int64, locate Locator, graphroot string) RunnerFacts {
 	f := RunnerFacts{ImageSizeBytes: imageSize, MemTotalBytes: memTotal("/proc/meminfo")}
-	if mediumDir == "" {
-		mediumDir = DefaultMediumImagesDir
+	if mediumDir != "" {
+		f.MediumImages, _ = ScanMediumImages(mediumDir)
 	}
-	f.MediumImages, _ = ScanMediumImages(mediumDir)
+	if graphroot != "" {
+		f.Graphroot = graphroot
+		f.StoredImages, _ = ReadStoredImages(graphroot)
+	}
 	if locate != nil {
 		if _, err := locate.Resolve(host.Bootc); err != nil {
 			f.NoHostBootc = true
@@ -140,12 +328,13 @@ func memTotal(path string) uint64 {
 	return 0
 }
 
-// ScanMediumImages lists the OCI layouts under dir, one per directory,
-// by the image ref their index names (the annotation
-// org.opencontainers.image.ref.name, as `skopeo copy docker://REF
-// oci:DIR:REF` writes it). A layout must hold exactly one manifest, so
-// that --source-imgref oci:DIR is unambiguous; others are skipped.
-func ScanMediumImages(dir string) (map[string]string, error) {
+// ScanMediumImages lists the image manifests of the OCI layouts under
+// dir: every subdirectory holding an index.json (`uai iso build` writes
+// one, oci, with every embedded image). Each manifest entry named by an
+// org.opencontainers.image.ref.name annotation is one MediumImage;
+// entries without it, and image indexes (multi-arch; the ISO embeds one
+// platform), are skipped. A missing dir is no images, not an error.
+func ScanMediumImages(dir string) ([]MediumImage, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -153,7 +342,7 @@ func ScanMediumImages(dir string) (map[string]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read the medium's images in %s: %w", dir, err)
 	}
-	out := map[string]string{}
+	var out []MediumImage
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
@@ -165,15 +354,41 @@ func ScanMediumImages(dir string) (map[string]string, error) {
 		}
 		var idx struct {
 			Manifests []struct {
+				MediaType   string            `json:"mediaType"`
+				Digest      string            `json:"digest"`
 				Annotations map[string]string `json:"annotations"`
 			} `json:"manifests"`
 		}
-		if json.Unmarshal(b, &idx) != nil || len(idx.Manifests) != 1 {
+		if json.Unmarshal(b, &idx) != nil {
 			continue
 		}
-		if ref := idx.Manifests[0].Annotations["org.opencontainers.image.ref.name"]; ref != "" {
-			out[ref] = layout
+		for _, m := range idx.Manifests {
+			switch m.MediaType {
+			case "application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json":
+				continue
+			}
+			if ref := m.Annotations[refAnnotation]; ref != "" && m.Digest != "" {
+				out = append(out, MediumImage{Layout: layout, Ref: ref, Digest: m.Digest})
+			}
 		}
+	}
+	return out, nil
+}
+
+// ReadStoredImages reads the images of the containers-storage at
+// graphroot (its overlay-images/images.json). No store is no images.
+func ReadStoredImages(graphroot string) ([]StoredImage, error) {
+	p := filepath.Join(graphroot, "overlay-images", "images.json")
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the images in containers-storage: %w", err)
+	}
+	var out []StoredImage
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("read the images in containers-storage: %s: %w", p, err)
 	}
 	return out, nil
 }

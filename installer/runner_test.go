@@ -77,32 +77,6 @@ func TestBootcFailureCarriesTheTailAndTheLog(t *testing.T) {
 	}
 }
 
-func TestChooseRunner(t *testing.T) {
-	const img, pinned = "quay.io/fedora/fedora-bootc:44", "quay.io/fedora/fedora-bootc@sha256:00"
-	for _, c := range []struct {
-		name           string
-		f              RunnerFacts
-		runner, source string
-		reason         string
-	}{
-		{"no facts", RunnerFacts{}, RunnerPodman, "", "the image's own bootc"},
-		{"plenty of RAM", RunnerFacts{MemTotalBytes: 16 << 30, ImageSizeBytes: 3 << 30}, RunnerPodman, "", "the image's own bootc"},
-		{"little RAM", RunnerFacts{MemTotalBytes: 4 << 30, ImageSizeBytes: 3 << 30}, RunnerHost, "registry:" + pinned, "has 4 GiB of RAM, less than twice the image's 3 GiB"},
-		{"exactly twice", RunnerFacts{MemTotalBytes: 6 << 30, ImageSizeBytes: 3 << 30}, RunnerPodman, "", "the image's own bootc"},
-		{"size unknown", RunnerFacts{MemTotalBytes: 5 << 30}, RunnerHost, "registry:" + pinned, "3 GiB (estimated"},
-		{"on the medium by tag", RunnerFacts{MemTotalBytes: 64 << 30, MediumImages: map[string]string{img: "/run/initramfs/live/images/fedora"}}, RunnerHost, "oci:/run/initramfs/live/images/fedora", "on the install medium"},
-		{"on the medium by digest", RunnerFacts{MediumImages: map[string]string{pinned: "/m/f"}}, RunnerHost, "oci:/m/f", "on the install medium"},
-		{"no host bootc", RunnerFacts{MemTotalBytes: 1 << 30, MediumImages: map[string]string{img: "/m/f"}, NoHostBootc: true}, RunnerPodman, "", "has no bootc"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			got := chooseRunner(c.f, img, pinned, false)
-			if got.runner != c.runner || got.source != c.source || !strings.Contains(got.reason, c.reason) {
-				t.Errorf("got %+v, want %s %q %q", got, c.runner, c.source, c.reason)
-			}
-		})
-	}
-}
-
 func TestResolveHostRunnerGolden(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -112,7 +86,7 @@ func TestResolveHostRunnerGolden(t *testing.T) {
 		{"plan-host-registry", Request{EditionID: "pinned", DiskPath: "/dev/sda", Wipe: true, Arch: "amd64", TargetDir: "/mnt/t",
 			Root: RootRequest{SSHAuthorizedKeys: []string{"ssh-ed25519 AAAA k"}}}, RunnerFacts{MemTotalBytes: 4 << 30, ImageSizeBytes: 2500 << 20}},
 		{"plan-host-oci", Request{EditionID: "fedora-bootc-44", DiskPath: "/var/tmp/disk.img", Demo: true, Arch: "amd64"},
-			RunnerFacts{MediumImages: map[string]string{"quay.io/fedora/fedora-bootc:44": "/run/initramfs/live/images/fedora-bootc-44"}}},
+			RunnerFacts{MediumImages: []MediumImage{{Layout: "/run/initramfs/live/images/oci", Ref: "quay.io/fedora/fedora-bootc:44", Digest: "sha256:" + strings.Repeat("cd", 32)}}}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// The registry case also asks for both copies.
@@ -130,31 +104,6 @@ func TestResolveHostRunnerGolden(t *testing.T) {
 			golden(t, c.name+".json", p.JSON())
 			golden(t, c.name+".txt", []byte(p.Text()))
 		})
-	}
-}
-
-func TestScanMediumImages(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, index string) {
-		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name, "index.json"), []byte(index), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("fedora", `{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:00","size":1,"annotations":{"org.opencontainers.image.ref.name":"quay.io/fedora/fedora-bootc:44"}}]}`)
-	write("two", `{"schemaVersion":2,"manifests":[{"annotations":{"org.opencontainers.image.ref.name":"a/b:1"}},{"annotations":{"org.opencontainers.image.ref.name":"a/b:2"}}]}`)
-	write("broken", `{`)
-	got, err := ScanMediumImages(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 1 || got["quay.io/fedora/fedora-bootc:44"] != filepath.Join(dir, "fedora") {
-		t.Errorf("got %v", got)
-	}
-	if got, err := ScanMediumImages(filepath.Join(dir, "none")); err != nil || len(got) != 0 {
-		t.Errorf("a missing directory: %v %v", got, err)
 	}
 }
 

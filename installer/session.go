@@ -24,10 +24,19 @@ type Session struct {
 	// TargetDir overrides DefaultTargetDir.
 	TargetDir string
 	Engine    *Engine
-	// CopyNetwork and CopyUAI ask the engine to copy the live system's
-	// NetworkManager profiles and the uai binary to the target.
-	CopyNetwork bool
-	CopyUAI     bool
+	// CopyUAI asks the engine to copy the uai binary to the target. The
+	// live system's NetworkManager profiles are copied unless the request
+	// says network.copy_to_target = false (never in demo mode).
+	CopyUAI bool
+	// MediumImagesDir is where the install medium's OCI layouts are
+	// (DefaultMediumImagesDir when empty; in demo mode only an explicit
+	// one is read). Graphroot is the containers-storage to look the image
+	// up in (DefaultGraphroot when empty; never read in demo mode).
+	MediumImagesDir string
+	Graphroot       string
+	// Runner, when set, overrides the request's runner (the --runner
+	// flag; the TUI builds its requests itself).
+	Runner string
 }
 
 // SelfExe is the path of the running uai binary; the demo runs its built-in
@@ -130,6 +139,9 @@ func (s *Session) Plan(ctx context.Context, req Request) (*Plan, error) {
 		req.DiskPath = s.Targets[0]
 	}
 	req.Demo = s.Demo
+	if s.Runner != "" {
+		req.Runner = s.Runner
+	}
 	if req.TargetDir == "" {
 		req.TargetDir = s.TargetDir
 	}
@@ -137,11 +149,32 @@ func (s *Session) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The podman runner stays the CLI's choice until the host runner is
-	// proven in the VM tests: there the live system's bootc runs without
-	// podman's /dev/disk/by-uuid set-up (see docs/engine.md). ResolveWith
-	// with GatherRunnerFacts is the automatic choice, tested on its own.
-	return ResolveWith(req, disks, s.Catalog, ResolveOptions{CopyNetwork: s.CopyNetwork, CopyUAI: s.CopyUAI})
+	return ResolveWith(req, disks, s.Catalog, ResolveOptions{
+		Runner:      s.RunnerFacts(req),
+		CopyNetwork: !req.Network.NoCopyToTarget && !req.Demo,
+		CopyUAI:     s.CopyUAI,
+	})
+}
+
+// RunnerFacts gathers what the runner choice depends on. A demo plan must
+// be the same on any machine: it reads neither this machine's RAM nor its
+// containers-storage, and the medium's images only from an explicit
+// MediumImagesDir.
+func (s *Session) RunnerFacts(req Request) RunnerFacts {
+	var locate Locator
+	if s.Engine != nil {
+		locate = s.Engine.Locate
+	}
+	medium, graphroot := s.MediumImagesDir, s.Graphroot
+	if !req.Demo {
+		medium, graphroot = orDefault(medium, DefaultMediumImagesDir), orDefault(graphroot, DefaultGraphroot)
+	}
+	f := GatherRunnerFacts(medium, req.ImageSizeBytes, locate, graphroot)
+	if req.Demo {
+		f.MemTotalBytes = 0
+		f.StoredImages, f.Graphroot = nil, ""
+	}
+	return f
 }
 
 // Install runs the plan with this session's engine.

@@ -232,7 +232,6 @@ func TestAnswersNotYetSupported(t *testing.T) {
 		want        string
 	}{
 		{"to-disk", "[storage]\nmethod = \"to-disk\"\n", 2, `storage.method "to-disk" is not supported by this uai yet`},
-		{"oci", "", 2, `source.transport "oci" is not supported by this uai yet`},
 		{"catalog", "", 2, "source.catalog is not read by this uai yet"},
 		{"wifi", "[[network.wifi]]\nssid = \"lab\"\npsk = \"long enough\"\n", 8, "uai: warning: [[network.wifi]]: this uai does not join Wi-Fi from answers yet"},
 		{"eject", "[post]\naction = \"reboot\"\neject = true\n", 8, "uai: warning: post.eject"},
@@ -241,8 +240,6 @@ func TestAnswersNotYetSupported(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			text := base + c.extra
 			switch c.name {
-			case "oci":
-				text = strings.Replace(text, "edition = \"fedora-bootc-44\"", "image = \"/run/install/repo/container\"\ntransport = \"oci\"\ntarget_ref = \"quay.io/fedora/fedora-bootc:44\"", 1)
 			case "catalog":
 				text = strings.Replace(text, "edition = \"fedora-bootc-44\"", "edition = \"fedora-bootc-44\"\ncatalog = \"https://catalog.example.com/c.json\"", 1)
 			}

@@ -97,7 +97,13 @@ func TestHostRunnerFailureCarriesTheTail(t *testing.T) {
 	dir := t.TempDir()
 	img := sparseImage(t, dir, 64<<30)
 	t.Setenv("UAI_SIM_FAIL", "bootloader")
-	_, col, res, err := hostRunnerRun(t, dir, img, installer.RunnerFacts{MediumImages: map[string]string{"quay.io/fedora/fedora-bootc:44": filepath.Join(dir, "medium/fedora")}}, "/run/uai/install.jsonl")
+	// The image on the medium, in a real OCI layout as uai iso build writes it.
+	mediumLayout(t, filepath.Join(dir, "medium"), "quay.io/fedora/fedora-bootc:44")
+	medium, err := installer.ScanMediumImages(filepath.Join(dir, "medium"))
+	if err != nil || len(medium) != 1 {
+		t.Fatalf("scan the medium: %v %v", medium, err)
+	}
+	_, col, res, err := hostRunnerRun(t, dir, img, installer.RunnerFacts{MediumImages: medium}, "/run/uai/install.jsonl")
 	if err == nil || res.ExitCode != 6 {
 		t.Fatalf("exit %d err %v", res.ExitCode, err)
 	}
@@ -111,7 +117,7 @@ func TestHostRunnerFailureCarriesTheTail(t *testing.T) {
 		if e.Step == installer.StepBootc && e.Type == installer.EventStepFinished {
 			failed = e.Error
 		}
-		if e.Step == installer.StepBootc && e.Stream == "cmd" && !strings.Contains(e.Line, "--source-imgref=oci:"+filepath.Join(dir, "medium/fedora")) {
+		if e.Step == installer.StepBootc && e.Stream == "cmd" && !strings.Contains(e.Line, "--source-imgref=oci:"+filepath.Join(dir, "medium/oci")+":quay.io/fedora/fedora-bootc:44") {
 			t.Errorf("bootc ran as %q", e.Line)
 		}
 	}

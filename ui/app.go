@@ -378,6 +378,11 @@ func (m *Model) shareFacts() {
 func (m *Model) chooseEdition(msg common.EditionChosenMsg) {
 	changed := msg.Edition.ID != m.chosenEdition.ID || msg.Edition.Image != m.chosenEdition.Image
 	m.chosenEdition, m.image = msg.Edition, msg.Image
+	// The runner choice weighs the image's size against the RAM.
+	m.req.ImageSizeBytes = 0
+	if msg.Image != nil {
+		m.req.ImageSizeBytes = msg.Image.SizeBytes
+	}
 	if msg.Custom {
 		m.req.EditionID, m.req.Image, m.req.TargetRef = "", msg.Edition.Image, ""
 		// Install exactly the image that was checked; the installed

@@ -148,6 +148,10 @@ func TestFlowInstall(t *testing.T) {
 	if last.EditionID != "fedora-bootc" || last.DiskPath != "/dev/sdb" || !last.Wipe || len(last.Network.WiFi) != 1 || last.Root.SSHAuthorizedKeys[0] != testKey {
 		t.Errorf("the reviewed request = %+v", last)
 	}
+	// The runner choice gets the size of the image the registry reported.
+	if last.ImageSizeBytes != 1900<<20 {
+		t.Errorf("the reviewed request's image size = %d, want %d", last.ImageSizeBytes, 1900<<20)
+	}
 	if j, _, _, _ := f.recorded(); !slices.Equal(j, []string{"HomeNet: ok"}) {
 		t.Errorf("joins = %q", j)
 	}

@@ -80,6 +80,10 @@ func TestPlainWholeInstall(t *testing.T) {
 		len(r.Users) != 1 || r.Users[0].Name != "alex" || len(r.Network.WiFi) != 1 || !r.Wipe {
 		t.Errorf("request = %+v", r)
 	}
+	// The runner choice gets the size of the image the registry reported.
+	if c := f.planChoices(); len(c) == 0 || c[len(c)-1].ImageSizeBytes != 1900<<20 {
+		t.Errorf("the planned request lacks the image's size: %+v", c)
+	}
 	if p := f.installedPlans(); len(p) != 1 || p[0].Disk.Path != "/dev/sdb" {
 		t.Errorf("installed %+v", p)
 	}

@@ -42,6 +42,14 @@ type runFlags struct {
 	demo       bool
 	targetDir  string
 	espMount   string
+	// runner overrides [source] runner: auto, podman or host.
+	runner string
+	// copyUAI copies uai to the installed system.
+	copyUAI bool
+	// mediumImages and graphroot point the runner choice at other OCI
+	// layouts and containers-storage than the live system's (test seams).
+	mediumImages string
+	graphroot    string
 
 	// Answer-file discovery (docs/answers.md, "Discovery").
 	discover      bool
@@ -76,6 +84,12 @@ func (f *runFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.targetDir, "target-dir", installer.DefaultTargetDir, "where to mount the new root during the install")
 	fl.StringVar(&f.espMount, "esp-mount", "auto", "how to mount the ESP: kernel, fuse (fusefat) or auto (fuse only when the kernel has no vfat)")
 	_ = fl.MarkHidden("esp-mount")
+	fl.StringVar(&f.runner, "runner", "", "how bootc runs: auto (choose), podman (the image's own bootc) or host (the live system's bootc); overrides [source] runner")
+	fl.BoolVar(&f.copyUAI, "copy-uai", false, "copy this uai to the installed system's /usr/local/bin/uai")
+	fl.StringVar(&f.mediumImages, "medium-images", "", "where the install medium's OCI layouts are (default "+installer.DefaultMediumImagesDir+"; in demo mode none unless given)")
+	fl.StringVar(&f.graphroot, "containers-storage", "", "the containers-storage graphroot to look the image up in (default "+installer.DefaultGraphroot+"; never in demo mode)")
+	_ = fl.MarkHidden("medium-images")
+	_ = fl.MarkHidden("containers-storage")
 }
 
 // loadAnswers finds and composes the answer files (--answers, or
@@ -192,6 +206,14 @@ func (f *runFlags) request(ctx context.Context, logw io.Writer) (installer.Reque
 	if f.wipe {
 		a.Disk.Wipe = true
 	}
+	if f.runner != "" {
+		switch f.runner {
+		case installer.RunnerAuto, installer.RunnerPodman, installer.RunnerHost:
+		default:
+			return installer.Request{}, nil, &flagError{fmt.Errorf("--runner %q is not known; use auto, podman or host", f.runner)}
+		}
+		a.Source.Runner = f.runner
+	}
 	req := installer.RequestFromAnswers(a)
 	req.TargetDir = f.targetDir
 	if !fromFile {
@@ -222,6 +244,8 @@ func (f *runFlags) session() (*installer.Session, error) {
 		return nil, err
 	}
 	s.Engine.Version = version
+	s.CopyUAI, s.Runner = f.copyUAI, f.runner
+	s.MediumImagesDir, s.Graphroot = f.mediumImages, f.graphroot
 	// The finish step reboots or powers off through logind (systemctl when
 	// there is no bus); it never acts in demo mode or on an image file.
 	s.Engine.Power = &system.Power{Runner: s.Engine.Runner}
@@ -264,11 +288,6 @@ func (f *runFlags) planRequest(ctx context.Context, req installer.Request) (*ins
 // going on would install something else than asked: better exit 2 than a
 // system pulled from the wrong place.
 func supported(req installer.Request) error {
-	switch req.Transport {
-	case "oci", "oci-archive":
-		return installer.Errorf(installer.ClassInvalidInput, "install from a registry or from containers-storage, or use a uai that supports it",
-			"source.transport %q is not supported by this uai yet", req.Transport)
-	}
 	if req.CatalogURL != "" {
 		return installer.Errorf(installer.ClassInvalidInput, "remove source.catalog and pick an edition from uai catalog list, or give source.image",
 			"source.catalog is not read by this uai yet")
@@ -293,9 +312,6 @@ func notApplied(req installer.Request) []string {
 	var out []string
 	if len(req.Network.WiFi) > 0 {
 		out = append(out, "[[network.wifi]]: this uai does not join Wi-Fi from answers yet; connect the live system first (nmcli)")
-	}
-	if req.Network.NoCopyToTarget {
-		out = append(out, "network.copy_to_target = false: this uai does not copy the live system's connections anyway yet")
 	}
 	if req.Post.Eject {
 		out = append(out, "post.eject: this uai does not eject the live medium yet")
@@ -392,9 +408,10 @@ func (r *reportFlags) register(c *cobra.Command) {
 
 // reporting opens every reporting target the request and flags name, and
 // returns one sink for all of them (secrets redacted, the log named in
-// the result) and a function that closes them within a bounded time. A
-// target that cannot be opened is a warning on errw, never a failure.
-func reporting(req installer.Request, eff *answers.Answers, rf *reportFlags, stdout installer.Sink, errw io.Writer) (installer.Sink, func()) {
+// the result), the log file's path ("" when none was opened) and a
+// function that closes them within a bounded time. A target that cannot
+// be opened is a warning on errw, never a failure.
+func reporting(req installer.Request, eff *answers.Answers, rf *reportFlags, stdout installer.Sink, errw io.Writer) (installer.Sink, string, func()) {
 	warn := func(err error) { fmt.Fprintf(errw, "uai: warning: %v\n", err) }
 	sinks := installer.MultiSink{stdout}
 	var closers []func()
@@ -466,7 +483,7 @@ func reporting(req installer.Request, eff *answers.Answers, rf *reportFlags, std
 		secrets = append(secrets, rf.webhook)
 	}
 	sink := report.Redact(report.WithLogPath(sinks, logPath), secrets)
-	return sink, func() {
+	return sink, logPath, func() {
 		for _, c := range closers {
 			c()
 		}
@@ -514,7 +531,7 @@ func install(ctx context.Context, f *runFlags, rf *reportFlags, yes bool, stdout
 	if err != nil {
 		return fail(err)
 	}
-	rs, closeReporting := reporting(req, a, rf, stdout, errw)
+	rs, logPath, closeReporting := reporting(req, a, rf, stdout, errw)
 	defer closeReporting()
 	sink = rs
 	if a != nil && len(a.Interactive) > 0 {
@@ -548,6 +565,8 @@ func install(ctx context.Context, f *runFlags, rf *reportFlags, yes bool, stdout
 		return fail(installer.Errorf(installer.ClassNotConfirmed, "add confirm = true to the answer file, pass --yes, or boot with "+discover.Autoinstall+" on the kernel command line",
 			"the plan (sha256 %s) was not confirmed, so no disk was touched", p.SHA256()))
 	}
+	// A failed bootc step names the log that holds its whole output.
+	s.Engine.LogPath = logPath
 	_, err = s.Install(ctx, p, sink)
 	return err
 }
@@ -752,8 +771,9 @@ func (b *tuiBackend) Install(ctx context.Context, p *installer.Plan, sink instal
 		b.logPath = req.Reporting.File
 	}
 	b.mu.Unlock()
-	all, closeReporting := reporting(req, nil, &rf, sink, &lockedWriter{mu: &b.mu, w: &b.warnings})
+	all, logPath, closeReporting := reporting(req, nil, &rf, sink, &lockedWriter{mu: &b.mu, w: &b.warnings})
 	defer closeReporting()
+	b.s.Engine.LogPath = logPath
 	_, err := b.s.Install(ctx, p, all)
 	return err
 }

@@ -58,6 +58,8 @@ type Source struct {
 	TargetRef string `toml:"target_ref"`
 	// Stateroot is the ostree stateroot name (bootc --stateroot).
 	Stateroot string `toml:"stateroot"`
+	// Runner says how bootc runs: auto (default), podman or host.
+	Runner string `toml:"runner"`
 }
 
 // Disk says where to install: a selector that must match exactly one disk.

@@ -58,6 +58,7 @@ type object struct {
 // Allowed values.
 var (
 	allowedTransports  = []string{"registry", "oci", "oci-archive", "containers-storage"}
+	allowedRunners     = []string{"auto", "podman", "host"}
 	allowedMethods     = []string{"to-filesystem", "to-disk"}
 	allowedLayouts     = []string{"whole", "free"}
 	allowedFilesystems = []string{"xfs", "ext4", "btrfs"}
@@ -109,6 +110,8 @@ var sourceObject = &object{
 			doc: "The registry ref the installed system updates from (bootc --target-imgref, no transport). Default: the image. Required with the oci and oci-archive transports."},
 		{name: "stateroot", kind: kindString, pattern: statePattern, def: "default", example: "default", commented: true,
 			doc: "The ostree stateroot (bootc --stateroot)."},
+		{name: "runner", kind: kindString, enum: allowedRunners, def: "auto", example: "auto", commented: true,
+			doc: "How bootc runs: auto (uai chooses: the live system's bootc when the image is on the install medium or RAM is short, else the image's own bootc under podman; see docs/engine.md), podman (the image's own bootc in a podman container) or host (the live system's bootc with --source-imgref). `uai install --runner` overrides it."},
 	},
 }
 

@@ -143,6 +143,9 @@ func (c *checker) source(s *Source) {
 			c.at("source.transport", "transport %q is not known; use one of: %s", s.Transport, strings.Join(allowedTransports, ", "))
 		}
 	}
+	if s.Runner != "" && !slices.Contains(allowedRunners, s.Runner) {
+		c.at("source.runner", "runner %q is not known; use one of: %s", s.Runner, strings.Join(allowedRunners, ", "))
+	}
 	if s.Catalog != "" {
 		switch {
 		case strings.HasPrefix(s.Catalog, "https://"):

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +26,14 @@ type installedDisk struct {
 	origin      string
 	alephDigest string
 	bootEntry   string // the ESP's loader entry, when the real boot loader was installed
+	receipt     *receipt
+}
+
+// receipt is the part of the receipt uai leaves on the installed system
+// (/var/lib/uai/receipt.json in the stateroot's var) the test reads.
+type receipt struct {
+	Runner  string   `json:"runner"`
+	Command []string `json:"command"` // the bootc handoff as run
 }
 
 type sfdiskPart struct {
@@ -121,19 +130,23 @@ func checkDisk(t *testing.T, img string, sector int, wantTargetRef string) insta
 		t.Errorf("no readable .bootc-aleph.json in the root: %v", err)
 	}
 	d.alephDigest = aleph.Digest
-	// The receipt, when the engine writes one (in the stateroot's /var).
+	// The receipt, in the stateroot's /var.
 	receipts, _ := filepath.Glob(filepath.Join(mnt, "ostree", "deploy", "*", "var", "lib", "uai", "receipt.json"))
-	for _, r := range receipts {
-		b, err := os.ReadFile(r)
-		var v map[string]any
-		if err != nil || json.Unmarshal(b, &v) != nil {
-			t.Errorf("receipt %s is not JSON: %v", r, err)
+	switch len(receipts) {
+	case 0:
+		t.Errorf("no receipt on the target (ostree/deploy/*/var/lib/uai/receipt.json)")
+	case 1:
+		var rc receipt
+		if b, err := os.ReadFile(receipts[0]); err != nil {
+			t.Errorf("read the receipt: %v", err)
+		} else if err := json.Unmarshal(b, &rc); err != nil {
+			t.Errorf("receipt %s is not JSON: %v", strings.TrimPrefix(receipts[0], mnt), err)
 		} else {
-			t.Logf("receipt %s: %d keys", strings.TrimPrefix(r, mnt), len(v))
+			d.receipt = &rc
+			t.Logf("receipt: runner %s, command %s", rc.Runner, strings.Join(rc.Command, " "))
 		}
-	}
-	if len(receipts) == 0 {
-		t.Logf("no receipt on the target (the engine writes none yet)")
+	default:
+		t.Errorf("more than one receipt on the target: %v", receipts)
 	}
 	t.Logf("target: GPT %d partitions, root UUID %s, deployment %s, origin %s", len(table.PT.Partitions), d.rootUUID, d.deployment, d.origin)
 	return d
@@ -171,4 +184,64 @@ func mountRO(t *testing.T, img string, off, size int64) string {
 		}
 	})
 	return dir
+}
+
+// via is how bootc should have run: the receipt's runner and, for the
+// host runner, the --source-imgref the live system's bootc installed from.
+type via struct {
+	runner string // host or podman
+	source string // host only: TRANSPORT:REF
+}
+
+// hostFrom is the host runner installing from source (registry:REF,
+// oci:DIR:REF); viaPodman the image's own bootc under podman.
+func hostFrom(source string) via { return via{runner: "host", source: source} }
+
+var viaPodman = via{runner: "podman"}
+
+// checkRunner checks the receipt's runner and bootc command against want:
+// the host runner runs the live system's bootc itself with
+// --source-imgref; the podman runner starts with podman run and bootc
+// inside.
+func checkRunner(t *testing.T, d installedDisk, want via) {
+	t.Helper()
+	if d.receipt == nil {
+		t.Errorf("no receipt to tell which runner installed (want %s)", want.runner)
+		return
+	}
+	rc := d.receipt
+	if rc.Runner != want.runner {
+		t.Errorf("the receipt's runner is %q, want %q (command %q)", rc.Runner, want.runner, rc.Command)
+	}
+	if len(rc.Command) == 0 {
+		t.Errorf("the receipt records no bootc command")
+		return
+	}
+	tool := filepath.Base(rc.Command[0])
+	switch want.runner {
+	case "host":
+		if tool != "bootc" {
+			t.Errorf("the host runner's command starts with %q, want bootc: %q", rc.Command[0], rc.Command)
+		}
+		if got, ok := flagValue(rc.Command, "--source-imgref"); !ok || got != want.source {
+			t.Errorf("the host runner's command has --source-imgref %q (given: %v), want %q: %q", got, ok, want.source, rc.Command)
+		}
+	case "podman":
+		if tool != "podman" || !slices.Contains(rc.Command, "bootc") {
+			t.Errorf("the podman runner's command is not podman ... bootc: %q", rc.Command)
+		}
+	}
+}
+
+// flagValue finds --flag VALUE or --flag=VALUE in argv.
+func flagValue(argv []string, flag string) (string, bool) {
+	for i, a := range argv {
+		if a == flag && i+1 < len(argv) {
+			return argv[i+1], true
+		}
+		if v, ok := strings.CutPrefix(a, flag+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
 }

@@ -143,6 +143,15 @@ func (b *boot) find(s string) string {
 	return ""
 }
 
+// memory is the live system's memory line (init samples MemAvailable
+// while the installer runs), without its prefix; "" when there is none.
+func (b *boot) memory() string {
+	if l := b.find("uai-live: memory "); l != "" {
+		return strings.TrimPrefix(l[strings.Index(l, "uai-live: memory "):], "uai-live: ")
+	}
+	return ""
+}
+
 func (b *boot) tail(n int) string {
 	var out []string
 	for i := max(0, len(b.lines)-n); i < len(b.lines); i++ {

@@ -463,8 +463,11 @@ func (s *session) chooseEdition() error {
 			}
 			s.edition, s.image = e, nil
 			s.req.EditionID, s.req.Image, s.req.TargetRef = e.ID, "", ""
+			// The runner choice weighs the image's size against the RAM.
+			s.req.ImageSizeBytes = 0
 			if info, err := s.b.ResolveImage(s.ctx, e.Image, e.Digest); err == nil {
 				s.image = &info
+				s.req.ImageSizeBytes = info.SizeBytes
 				s.printf("  %s: %s to download, built %s, digest %s\n", e.Image, common.Bytes(uint64(max(info.SizeBytes, 0))), info.Created.UTC().Format("2006-01-02"), info.Digest)
 			}
 			return nil
@@ -482,6 +485,7 @@ func (s *session) chooseEdition() error {
 		s.printf("  ok: a bootable image (%s), %s, digest %s\n", info.BootableLabel, common.Bytes(uint64(max(info.SizeBytes, 0))), info.Digest)
 		s.edition, s.image = customEdition(a), &info
 		s.req.EditionID, s.req.Image, s.req.TargetRef = "", a, ""
+		s.req.ImageSizeBytes = info.SizeBytes
 		if info.DigestRef != "" && info.DigestRef != a {
 			s.req.Image, s.req.TargetRef = info.DigestRef, a
 		}
