@@ -38,6 +38,8 @@ func fakeEnv(t *testing.T, knobs map[string]string) Env {
 		UUIDOf:        func(src string) (string, bool) { u, ok := testUUIDs[src]; return u, ok },
 		Kernel:        "6.1.0-test-amd64",
 		Root:          t.TempDir(),
+		// An empty containers-storage: never this machine's.
+		GraphRoot: filepath.Join(t.TempDir(), "storage"),
 	}
 }
 

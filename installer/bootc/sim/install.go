@@ -93,6 +93,7 @@ type installState struct {
 	sourceTransport string
 	sourceName      string
 	digest          string
+	labels          map[string]string // the source's config labels; nil when not read
 	target          imgRef
 	stateroot       string
 	kargs           []string // install config kargs, then --karg
@@ -266,7 +267,6 @@ func (r *run) prepare(m *matches, targetFS string) (*installState, error) {
 			return nil, fmt.Errorf("Creating source info from a given imageref: %v", err)
 		}
 		st.sourceTransport, st.sourceName = t, name
-		st.digest = ImageDigest(name)
 	}
 
 	enforce := m.has("enforce-container-sigpolicy")
@@ -331,6 +331,16 @@ func (r *run) prepare(m *matches, targetFS string) (*installState, error) {
 		}
 		keys := string(data)
 		st.sshKeys = &keys
+	}
+	if m.get("source-imgref") != "" {
+		// bootc opens the source only when it pulls, after initializing
+		// the ostree layout; the simulator checks it here, before it
+		// writes anything, with the error bootc would end with.
+		src, err := r.resolveSource(st.sourceTransport, st.sourceName)
+		if err != nil {
+			return nil, err
+		}
+		st.digest, st.labels = src.digest, src.labels
 	}
 	if err := r.stage("prepare", false); err != nil {
 		return nil, err
@@ -596,7 +606,7 @@ func (r *run) installImpl(st *installState, hostPhys string, kargs []string, has
 			origin = o
 		}
 		if err := writeDeployment(deployInput{
-			phys: hostPhys, stateroot: st.stateroot, source: st.sourceName, digest: st.digest,
+			phys: hostPhys, stateroot: st.stateroot, source: st.sourceName, digest: st.digest, labels: st.labels,
 			origin: origin, target: st.target.name, kargs: kargs, sshKeys: st.sshKeys,
 			selinux: st.selinux, kernel: r.env.Kernel, now: r.env.Now(),
 		}); err != nil {

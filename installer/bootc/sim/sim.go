@@ -75,6 +75,10 @@ type Env struct {
 	OpenFD func(fd int) (io.WriteCloser, error)
 	// Kernel is the installer's `uname -r`, recorded in .bootc-aleph.json.
 	Kernel string
+	// GraphRoot is the containers-storage graphroot a
+	// --source-imgref containers-storage:REF is looked up in
+	// (GraphRoot/overlay-images/images.json); default DefaultGraphRoot.
+	GraphRoot string
 }
 
 // Container is what `podman run` set up for the bootc inside it.
@@ -125,6 +129,7 @@ type InstallConfig struct {
 //	UAI_SIM_STATE_DIR       simulated booted-host state for status and switch
 //	UAI_SIM_ROOT            root for switch --mutate-in-place (/)
 //	UAI_SIM_ROOT_FS_TYPE    the image's install config root filesystem type
+//	UAI_SIM_GRAPHROOT       containers-storage graphroot (/var/lib/containers/storage)
 func DefaultEnv() Env {
 	e := Env{
 		Stdout:        os.Stdout,
@@ -140,6 +145,7 @@ func DefaultEnv() Env {
 		UUIDOf:        uuidFromDevDisk,
 		OpenFD:        openPipeFD,
 		Kernel:        unameRelease(),
+		GraphRoot:     DefaultGraphRoot,
 	}
 	if s := os.Getenv("UAI_SIM_BOOTC_VERSION"); s != "" {
 		e.Version = s
@@ -168,6 +174,9 @@ func DefaultEnv() Env {
 	}
 	if s := os.Getenv("UAI_SIM_ROOT_FS_TYPE"); s != "" {
 		e.ImageConfig = &InstallConfig{RootFSType: s}
+	}
+	if s := os.Getenv("UAI_SIM_GRAPHROOT"); s != "" {
+		e.GraphRoot = s
 	}
 	return e
 }
@@ -208,6 +217,9 @@ func (e Env) withDefaults() Env {
 	}
 	if e.Kernel == "" {
 		e.Kernel = "6.12.38+deb13-amd64"
+	}
+	if e.GraphRoot == "" {
+		e.GraphRoot = DefaultGraphRoot
 	}
 	return e
 }

@@ -86,8 +86,9 @@ type deployInput struct {
 	stateroot string
 	source    string // image name installed
 	digest    string
-	origin    string // container-image-reference
-	target    string // target image name
+	labels    map[string]string // image labels; nil: the simulated images' own
+	origin    string            // container-image-reference
+	target    string            // target image name
 	kargs     []string
 	sshKeys   *string
 	selinux   string
@@ -210,10 +211,17 @@ func writeDeployment(in deployInput) error {
 	if strings.HasPrefix(in.source, "/tmp") {
 		image = nil // bootc leaves out temporary local sources
 	}
+	labels := obj{{"containers.bootc", "1"}, {"ostree.bootable", "1"}}
+	if in.labels != nil {
+		labels = nil
+		for k, v := range in.labels {
+			labels = append(labels, kv{k, v})
+		}
+	}
 	aleph := obj{
 		{"digest", in.digest},
 		{"kernel", in.kernel},
-		{"labels", obj{{"containers.bootc", "1"}, {"ostree.bootable", "1"}}},
+		{"labels", labels},
 		{"selinux", in.selinux},
 		{"target-image", in.target},
 		{"timestamp", imageCreated(in.source).Format(time.RFC3339)},
