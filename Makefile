@@ -81,6 +81,7 @@ bench: deps-test build
 	bash test/bench/disks.sh
 	bash test/bench/iso.sh
 	bash test/bench/tui.sh
+	bash test/bench/memory.sh
 
 clean:
 	rm -rf $(BUILD)
