@@ -40,6 +40,10 @@ type Plan struct {
 	// --source-imgref), and why.
 	Runner       string `json:"runner"`
 	RunnerReason string `json:"runner_reason"`
+	// Medium is the image on the install medium the host runner installs
+	// from (--source-imgref oci:LAYOUT:REF); nil when the image comes from
+	// anywhere else. The installed system still updates from TargetRef.
+	Medium *PlanMedium `json:"medium,omitempty"`
 	// CopyNetwork copies the live system's NetworkManager connection
 	// profiles to the target's /etc; CopyUAI copies the uai binary to the
 	// target's /var/usrlocal/bin/uai. Both off unless asked.
@@ -67,6 +71,14 @@ type PlanEdition struct {
 	Name   string `json:"name"`
 	Image  string `json:"image"`
 	Digest string `json:"digest,omitempty"`
+}
+
+// PlanMedium is an image on the install medium: its full ref, its
+// manifest digest and the OCI layout holding it.
+type PlanMedium struct {
+	Ref    string `json:"ref"`
+	Digest string `json:"digest"`
+	Layout string `json:"layout"`
 }
 
 // PlanDisk identifies the target disk as stably as the system allows.
@@ -112,6 +124,9 @@ func (p *Plan) Text() string {
 		fmt.Fprintf(&b, "Digest    %s\n", p.Edition.Digest)
 	}
 	fmt.Fprintf(&b, "Updates   from %s\n", p.TargetRef)
+	if m := p.Medium; m != nil {
+		fmt.Fprintf(&b, "Source    the install medium: %s (%s)\n", m.Ref, m.Digest)
+	}
 	disk := p.Disk.Path
 	if p.Disk.Model != "" {
 		disk += ", " + p.Disk.Model

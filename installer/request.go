@@ -15,6 +15,13 @@ type Request struct {
 	EditionID string
 	// Image is a custom bootc image ref (instead of EditionID).
 	Image string
+	// Digest pins the edition (EditionID) to this manifest digest
+	// ("sha256:..."), in place of the catalog's pin: the front-end sets
+	// it when the user prefers the registry's build to the one on the
+	// install medium. The installed system still follows the edition's
+	// ref. A custom image is pinned in Image itself (repo@sha256:...).
+	// Not an answer.
+	Digest string
 	// TargetRef overrides the ref the installed system updates from.
 	TargetRef string
 	// DiskPath names the target disk directly; Selector picks it by its

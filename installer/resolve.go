@@ -122,12 +122,20 @@ func ResolveWith(req Request, disks []partition.Disk, cat *catalog.Catalog, opts
 	if digest == "" && !fromPath(req.Transport) {
 		digest = pinnedDigest(runImage)
 	}
+	pinnedBy := ""
+	if req.Digest != "" {
+		pinnedBy = "the user chose the registry's build"
+	}
 	choice, err := chooseRunner(opts.Runner, runnerWant{runner: req.Runner, transport: req.Transport,
-		image: ed.Image, runImage: runImage, digest: digest, demo: req.Demo})
+		image: ed.Image, runImage: runImage, digest: digest, pinnedBy: pinnedBy, demo: req.Demo})
 	if err != nil {
 		return nil, err
 	}
 	spec.SourceImgref = choice.source
+	var medium *PlanMedium
+	if m := choice.medium; m != nil {
+		medium = &PlanMedium{Ref: m.Ref, Digest: m.Digest, Layout: m.Layout}
+	}
 	if cfg != nil && len(cfg.Root.SSHAuthorizedKeys) > 0 {
 		// The same path inside and outside the container.
 		keys := rootKeysFile(targetDir)
@@ -160,6 +168,7 @@ func ResolveWith(req Request, disks []partition.Disk, cat *catalog.Catalog, opts
 		Method:          method,
 		Runner:          choice.runner,
 		RunnerReason:    choice.reason,
+		Medium:          medium,
 		CopyNetwork:     opts.CopyNetwork,
 		CopyUAI:         opts.CopyUAI,
 		TargetDir:       targetDir,
@@ -179,6 +188,8 @@ func resolveEdition(req Request, cat *catalog.Catalog) (catalog.Edition, error) 
 	switch {
 	case req.EditionID != "" && req.Image != "":
 		return catalog.Edition{}, Errorf(ClassInvalidInput, "keep one", "both an edition (%s) and an image (%s) were given", req.EditionID, req.Image)
+	case req.Digest != "" && req.EditionID == "":
+		return catalog.Edition{}, Errorf(ClassInvalidInput, "pin a custom image in its ref (repo@sha256:...)", "a digest (%s) was given without an edition", req.Digest)
 	case req.EditionID != "":
 		ed, ok := cat.Lookup(req.EditionID)
 		if !ok {
@@ -188,6 +199,14 @@ func resolveEdition(req Request, cat *catalog.Catalog) (catalog.Edition, error) 
 			}
 			return catalog.Edition{}, Errorf(ClassInvalidInput, "pick one of: "+strings.Join(ids, ", "),
 				"edition %q is not in the catalog", req.EditionID)
+		}
+		if req.Digest != "" {
+			// The registry's build instead of the catalog's pin (or the
+			// tag's build on the medium); the tag stays what updates follow.
+			if err := bootc.ValidateImageRef(stripTag(ed.Image) + "@" + req.Digest); err != nil {
+				return catalog.Edition{}, Errorf(ClassInvalidInput, "", "edition %s pinned to %s: %w", ed.ID, req.Digest, err)
+			}
+			ed.Digest = req.Digest
 		}
 		return ed, nil
 	case req.Image != "" && fromPath(req.Transport):

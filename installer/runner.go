@@ -115,9 +115,11 @@ type ResolveOptions struct {
 }
 
 // runnerChoice is the chosen runner, why, and the --source-imgref the
-// host runner installs from.
+// host runner installs from; medium is the image on the install medium
+// when that is where it installs from.
 type runnerChoice struct {
 	runner, reason, source string
+	medium                 *MediumImage
 }
 
 // runnerWant is what chooseRunner decides for: the request's runner and
@@ -129,7 +131,10 @@ type runnerWant struct {
 	image     string // the catalog's ref (or the request's image)
 	runImage  string // repo@sha256:... when pinned, else image
 	digest    string // the pinned digest, "" when not pinned
-	demo      bool
+	// pinnedBy says who pinned digest, for the reason: "the catalog
+	// pins" when empty.
+	pinnedBy string
+	demo     bool
 }
 
 // pinnedDigest is the digest of a digest-pinned ref, or "".
@@ -163,8 +168,8 @@ func mediumMatch(imgs []MediumImage, w runnerWant) (m MediumImage, ok bool, stal
 		if w.digest == "" {
 			return mi, true, ""
 		}
-		stale = fmt.Sprintf("the install medium holds %s as %s (%s), but the catalog pins %s, so the image comes from the registry; ",
-			mi.Ref, mi.Digest, mi.Layout, w.digest)
+		stale = fmt.Sprintf("the install medium holds %s as %s (%s), but %s %s, so the image comes from the registry; ",
+			mi.Ref, mi.Digest, mi.Layout, orStr(w.pinnedBy, "the catalog pins"), w.digest)
 	}
 	return MediumImage{}, false, stale
 }
@@ -238,7 +243,7 @@ func chooseRunner(f RunnerFacts, w runnerWant) (runnerChoice, error) {
 	m, onMedium, stale := mediumMatch(f.MediumImages, w)
 	if onMedium {
 		how := "the image is on the install medium as " + m.Ref + " (" + m.Digest + ") in the OCI layout " + m.Layout
-		return runnerChoice{runner: RunnerHost, source: m.SourceImgref(),
+		return runnerChoice{runner: RunnerHost, source: m.SourceImgref(), medium: &m,
 			reason: chosen + how + ": the live system's bootc installs it from there, no network and no copy into RAM"}, nil
 	}
 	if w.runner == RunnerHost {

@@ -329,6 +329,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		return m.review(true)
+	case common.UseRegistryMsg:
+		if m.screen != ScreenSummary || msg.Plan == nil || msg.Plan != m.summary.Plan() || !m.summary.OffersRegistry() {
+			return m, nil
+		}
+		m.useRegistry()
+		return m.review(m.summary.Forced())
 	case common.InstallMsg:
 		if m.screen != ScreenSummary || msg.Plan == nil || msg.Plan != m.summary.Plan() {
 			return m, nil
@@ -378,6 +384,7 @@ func (m *Model) shareFacts() {
 func (m *Model) chooseEdition(msg common.EditionChosenMsg) {
 	changed := msg.Edition.ID != m.chosenEdition.ID || msg.Edition.Image != m.chosenEdition.Image
 	m.chosenEdition, m.image = msg.Edition, msg.Image
+	m.req.Digest = ""
 	// The runner choice weighs the image's size against the RAM.
 	m.req.ImageSizeBytes = 0
 	if msg.Image != nil {
@@ -398,6 +405,23 @@ func (m *Model) chooseEdition(msg common.EditionChosenMsg) {
 		m.req.Filesystem = ""
 		m.storage = nil
 	}
+}
+
+// useRegistry pins the request to the build the registry offered when
+// the image was resolved, instead of the install medium's: the runner's
+// rules then no longer find it on the medium, and the installed system
+// still follows the edition's (or the typed) ref.
+func (m *Model) useRegistry() {
+	if m.image == nil || m.image.Digest == "" {
+		return
+	}
+	if m.req.EditionID != "" {
+		// The edition keeps its kargs, filesystem and ref; only the
+		// build is pinned.
+		m.req.Digest = m.image.Digest
+		return
+	}
+	m.req.Image, m.req.TargetRef = m.image.DigestRef, m.chosenEdition.Image
 }
 
 // position is the index of the shown screen in the flow, or -1.

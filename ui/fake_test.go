@@ -183,6 +183,10 @@ type fakeBackend struct {
 	powerErr    error
 	// real makes plans that are not simulated (a real disk, real bootc).
 	real bool
+	// medium, when set, is the image on the install medium: plans of an
+	// image not pinned to a digest install from it with the host runner,
+	// as Resolve's runner rules do.
+	medium *installer.PlanMedium
 	// next lets a scripted install go on, for tests that pace it.
 	next chan struct{}
 
@@ -302,7 +306,35 @@ func (f *fakeBackend) Plan(_ context.Context, r installer.Request) (*installer.P
 	}
 	p.Simulated = !f.real
 	p.Configure = fakeConfig(r)
+	f.fromMedium(p, r)
 	return p, nil
+}
+
+// fromMedium makes p install from the medium when there is one and the
+// request pins no other build; a request pinned to a digest (Digest for
+// an edition, repo@sha256:... for a custom image) comes from the
+// registry, as Resolve's mediumMatch decides.
+func (f *fakeBackend) fromMedium(p *installer.Plan, r installer.Request) {
+	if r.Digest != "" {
+		p.Edition.Digest = r.Digest
+	}
+	if f.medium == nil {
+		return
+	}
+	pinned := p.Edition.Digest
+	if _, d, ok := strings.Cut(r.Image, "@"); ok {
+		pinned = d
+	}
+	if pinned != "" && pinned != f.medium.Digest {
+		p.RunnerReason = "the install medium holds " + f.medium.Ref + " as " + f.medium.Digest + ", but the user chose the registry's build " + pinned + ", so the image comes from the registry; " + p.RunnerReason
+		return
+	}
+	m := *f.medium
+	p.Medium = &m
+	p.Runner = installer.RunnerHost
+	p.RunnerReason = "the image is on the install medium as " + m.Ref + " (" + m.Digest + ") in the OCI layout " + m.Layout + ": the live system's bootc installs it from there, no network and no copy into RAM"
+	p.Command = []string{"bootc", "install", "to-filesystem", "--source-imgref=oci:" + m.Layout + ":" + m.Ref,
+		"--target-imgref=" + p.TargetRef, p.TargetDir}
 }
 func fakePlan(ed catalog.Edition, d partition.Disk, wipe bool) *installer.Plan {
 	const ss = 512
@@ -723,6 +755,8 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
 	case "ctrl+u":
 		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
+	case "ctrl+r":
+		return tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl}
 	}
 	r := []rune(k)
 	if len(r) != 1 {

@@ -364,6 +364,9 @@ func goldenCases() []goldenCase {
 			h.press("enter", "enter")
 			h.idle()
 		}},
+		{name: "summary_medium_registry_newer", opts: demo, fake: onMedium(mediumDigest), drive: func(h *harness) {
+			h.toSummary("demo-disk.img")
+		}},
 		{name: "summary_quit_dialog", drive: func(h *harness) {
 			h.toSummary("demo-disk.img")
 			h.press("q")

@@ -240,6 +240,11 @@ type RetryMsg struct{}
 // InstallMsg asks the root to start installing a confirmed plan.
 type InstallMsg struct{ Plan *installer.Plan }
 
+// UseRegistryMsg asks the root to plan again with the registry's build
+// of the image instead of the install medium's; Plan is the plan that
+// installs from the medium.
+type UseRegistryMsg struct{ Plan *installer.Plan }
+
 // FinishedMsg reports that Backend.Install returned.
 type FinishedMsg struct {
 	Result installer.Result

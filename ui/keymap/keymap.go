@@ -39,6 +39,11 @@ type KeyMap struct {
 	PowerOff    key.Binding
 	Shell       key.Binding
 	Export      key.Binding
+	// Registry installs the registry's build instead of the install
+	// medium's (the review screen); CtrlRegistry does so while the
+	// confirmation field has the keyboard and u is a letter to type.
+	Registry     key.Binding
+	CtrlRegistry key.Binding
 
 	Help      key.Binding
 	Quit      key.Binding
@@ -80,6 +85,9 @@ func Default() *KeyMap {
 		PowerOff:    key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "power off")),
 		Shell:       key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "exit to a shell")),
 		Export:      key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "save answers")),
+
+		Registry:     key.NewBinding(key.WithKeys("u"), key.WithHelp("u", "registry's build")),
+		CtrlRegistry: key.NewBinding(key.WithKeys("ctrl+r"), key.WithHelp("ctrl+r", "registry's build")),
 
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
 		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),

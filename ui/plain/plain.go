@@ -462,7 +462,7 @@ func (s *session) chooseEdition() error {
 				continue
 			}
 			s.edition, s.image = e, nil
-			s.req.EditionID, s.req.Image, s.req.TargetRef = e.ID, "", ""
+			s.req.EditionID, s.req.Image, s.req.TargetRef, s.req.Digest = e.ID, "", "", ""
 			// The runner choice weighs the image's size against the RAM.
 			s.req.ImageSizeBytes = 0
 			if info, err := s.b.ResolveImage(s.ctx, e.Image, e.Digest); err == nil {
@@ -484,7 +484,7 @@ func (s *session) chooseEdition() error {
 		}
 		s.printf("  ok: a bootable image (%s), %s, digest %s\n", info.BootableLabel, common.Bytes(uint64(max(info.SizeBytes, 0))), info.Digest)
 		s.edition, s.image = customEdition(a), &info
-		s.req.EditionID, s.req.Image, s.req.TargetRef = "", a, ""
+		s.req.EditionID, s.req.Image, s.req.TargetRef, s.req.Digest = "", a, "", ""
 		s.req.ImageSizeBytes = info.SizeBytes
 		if info.DigestRef != "" && info.DigestRef != a {
 			s.req.Image, s.req.TargetRef = info.DigestRef, a
@@ -715,7 +715,31 @@ func (s *session) review() error {
 		return errBack
 	}
 	s.printf("%s", p.Text())
-	if s.image != nil && p.Edition.Digest == "" {
+	if s.offersRegistry(p) {
+		img := s.image
+		built := ""
+		if !img.Created.IsZero() {
+			built = ", built " + img.Created.UTC().Format("2006-01-02")
+		}
+		s.printf("The install medium's build (%s) is installed. The registry has %s%s.\n",
+			p.Medium.Digest, img.Digest, built)
+		use, err := s.yes("Install the registry's build instead?", false)
+		if err != nil {
+			return err
+		}
+		if use {
+			s.useRegistry()
+			if p, err = s.b.Plan(s.ctx, s.req); err != nil {
+				s.printf("could not plan the install: %v\n", err)
+				if _, aerr := s.ask("Type back to change the choices, or quit", "back"); aerr != nil {
+					return aerr
+				}
+				return errBack
+			}
+			s.printf("\n%s", p.Text())
+		}
+	}
+	if s.image != nil && p.Edition.Digest == "" && p.Medium == nil {
 		s.printf("Digest    %s (where the tag points now)\n", s.image.Digest)
 	}
 	s.printf("System    language %s, keyboard %s, host name %s, time zone %s\n",
@@ -746,6 +770,25 @@ func (s *session) review() error {
 	}
 	s.plan = p
 	return nil
+}
+
+// offersRegistry reports whether p installs the install medium's build
+// while the registry, reached when the image was chosen, has another one.
+// Offline (no resolved image) the medium's build is installed unasked.
+func (s *session) offersRegistry(p *installer.Plan) bool {
+	img := s.image
+	return p.Medium != nil && img != nil && img.Digest != "" && img.DigestRef != "" && img.Digest != p.Medium.Digest
+}
+
+// useRegistry pins the request to the registry's build, as the TUI's
+// review does: an edition keeps its ref and settings with Digest set, a
+// custom image is pinned in its ref and still follows the ref typed.
+func (s *session) useRegistry() {
+	if s.req.EditionID != "" {
+		s.req.Digest = s.image.Digest
+		return
+	}
+	s.req.Image, s.req.TargetRef = s.image.DigestRef, s.edition.Image
 }
 
 // install runs the plan, reporting as lines; progress is printed in steps

@@ -31,7 +31,9 @@ type Model struct {
 	image *catalog.ImageInfo
 	// mustConfirm is set when the disk holds data: the user must type the
 	// disk's name, because a single enter is too easy to press by habit.
+	// forced is New's forceConfirm, kept for a plan made again.
 	mustConfirm bool
+	forced      bool
 
 	spinner  spinner.Model
 	planning bool
@@ -62,6 +64,7 @@ func New(c common.Common, e catalog.Edition, image *catalog.ImageInfo, d partiti
 		disk:        d,
 		req:         req,
 		mustConfirm: forceConfirm || (!d.Empty() && !free),
+		forced:      forceConfirm,
 		spinner:     spinner.New(spinner.WithSpinner(spinner.Line), spinner.WithStyle(c.Styles.Muted)),
 		confirm:     c.NewInput(""),
 	}
@@ -115,6 +118,39 @@ func (m *Model) Capturing() bool { return m.plan != nil && m.mustConfirm }
 
 // Plan returns the resolved plan, or nil.
 func (m *Model) Plan() *installer.Plan { return m.plan }
+
+// Forced reports whether the screen was made to demand the typed
+// confirmation whatever the disk holds (New's forceConfirm).
+func (m *Model) Forced() bool { return m.forced }
+
+// OffersRegistry reports whether the plan installs the install medium's
+// build while the registry, reached when the image was chosen, has
+// another one: then the screen offers the registry's build. Offline
+// (no resolved image) the medium's build is installed without a word.
+func (m *Model) OffersRegistry() bool {
+	p, img := m.plan, m.image
+	return p != nil && p.Medium != nil && img != nil && img.Digest != "" && img.DigestRef != "" &&
+		img.Digest != p.Medium.Digest
+}
+
+// registryKey is the key that takes the registry's build: u, or ctrl+r
+// while the confirmation field takes every letter.
+func (m *Model) registryKey() key.Binding {
+	if m.Capturing() {
+		return m.Keys.CtrlRegistry
+	}
+	return m.Keys.Registry
+}
+
+// shortDigest is a digest's first 12 hex digits, the way container tools
+// show image IDs.
+func shortDigest(d string) string {
+	algo, hex, ok := strings.Cut(d, ":")
+	if !ok || len(hex) <= 12 {
+		return d
+	}
+	return algo + ":" + hex[:12]
+}
 
 // Confirmed reports whether enter would install now.
 func (m *Model) Confirmed() bool {
@@ -173,6 +209,8 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.scroll.By(-max(h-2, 1), h, total)
 	case key.Matches(k, keys.PageDown):
 		m.scroll.By(max(h-2, 1), h, total)
+	case key.Matches(k, m.registryKey()) && m.OffersRegistry():
+		return common.Send(common.UseRegistryMsg{Plan: m.plan})
 	case key.Matches(k, keys.Install):
 		if m.plan == nil {
 			return nil
@@ -202,6 +240,15 @@ func (m *Model) bottom() []string {
 	var out []string
 	if m.plan.Simulated {
 		out = append(out, common.WrapStyled("SIMULATED: the built-in simulator stands in for bootc and podman.", w, st.Notice.Render)...)
+	}
+	if m.OffersRegistry() {
+		built := ""
+		if !m.image.Created.IsZero() {
+			built = ", built " + m.image.Created.UTC().Format("2006-01-02")
+		}
+		msg := fmt.Sprintf("The install medium's build (%s) is installed. The registry has %s%s: press %s to install that instead.",
+			shortDigest(m.plan.Medium.Digest), shortDigest(m.image.Digest), built, m.registryKey().Help().Key)
+		out = append(out, common.WrapStyled(msg, w, st.Notice.Render)...)
 	}
 	name := m.diskName()
 	if m.mustConfirm {
@@ -268,6 +315,9 @@ func (m *Model) details() []string {
 	case p.Edition.Digest != "":
 		out = append(out, kv("Digest", p.Edition.Digest)...)
 		out = append(out, note("pinned: exactly this image is installed"))
+	case p.Medium != nil:
+		out = append(out, kv("Digest", p.Medium.Digest)...)
+		out = append(out, note("the install medium's build: installed from there, no download"))
 	case m.image != nil && m.image.Digest != "":
 		out = append(out, kv("Digest", m.image.Digest)...)
 		out = append(out, note("where the tag points now; bootc pulls the tag"))
@@ -448,10 +498,14 @@ func (m *Model) ShortHelp() []key.Binding {
 	case m.err != nil:
 		return []key.Binding{k.Retry, k.Back}
 	}
-	if len(m.details()) > m.detailHeight() {
-		return []key.Binding{k.Install, k.Back, k.PageDown}
+	out := []key.Binding{k.Install, k.Back}
+	if m.OffersRegistry() {
+		out = append(out, m.registryKey())
 	}
-	return []key.Binding{k.Install, k.Back}
+	if len(m.details()) > m.detailHeight() {
+		out = append(out, k.PageDown)
+	}
+	return out
 }
 
 // FullHelp implements help.KeyMap.
@@ -461,5 +515,9 @@ func (m *Model) FullHelp() [][]key.Binding {
 	if m.Capturing() {
 		scroll = []key.Binding{k.ArrowUp, k.ArrowDown, k.PageUp, k.PageDown}
 	}
-	return [][]key.Binding{scroll, {k.Install, k.Back, k.Retry}}
+	acts := []key.Binding{k.Install, k.Back, k.Retry}
+	if m.OffersRegistry() {
+		acts = append(acts, m.registryKey())
+	}
+	return [][]key.Binding{scroll, acts}
 }
