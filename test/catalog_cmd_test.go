@@ -20,15 +20,14 @@ import (
 
 	"aead.dev/minisign"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/universal-atomic-installer/uai/catalog"
+	"github.com/universal-atomic-installer/uai/test/internal/ocitest"
 )
 
 // runUAIEnv runs uai with extra environment variables (a private cache,
@@ -235,29 +234,10 @@ func TestCatalogCmdRemote(t *testing.T) {
 // multi-arch images, and returns its host.
 func testRegistry(t *testing.T) (host string, index string, amd64 string) {
 	t.Helper()
-	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(s.Close)
-	host = strings.TrimPrefix(s.URL, "http://")
+	host = ocitest.Registry(t)
 	mk := func(arch string, labels map[string]string) v1.Image {
-		img, err := random.Image(1024, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cf, _ := img.ConfigFile()
-		cf = cf.DeepCopy()
-		cf.OS, cf.Architecture, cf.Config.Labels = "linux", arch, labels
-		cf.Created = v1.Time{Time: time.Now().Add(-time.Hour)}
-		img, err = mutate.ConfigFile(img, cf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return img
-	}
-	push := func(ref string, img v1.Image) {
-		r, _ := name.ParseReference(ref)
-		if err := remote.Write(r, img); err != nil {
-			t.Fatal(err)
-		}
+		return ocitest.Image(t, 1024, 1, ocitest.Platform("linux", arch), ocitest.Labels(labels),
+			ocitest.Created(time.Now().Add(-time.Hour)))
 	}
 	bootable := map[string]string{"containers.bootc": "1"}
 	a, b := mk("amd64", bootable), mk("arm64", bootable)
@@ -268,7 +248,7 @@ func testRegistry(t *testing.T) (host string, index string, amd64 string) {
 	if err := remote.WriteIndex(r, idx); err != nil {
 		t.Fatal(err)
 	}
-	push(host+"/library/nginx:1", mk("amd64", map[string]string{"maintainer": "someone"}))
+	ocitest.Push(t, host+"/library/nginx:1", mk("amd64", map[string]string{"maintainer": "someone"}))
 	d, _ := idx.Digest()
 	ad, _ := a.Digest()
 	return host, d.String(), ad.String()

@@ -7,12 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-
 	"github.com/universal-atomic-installer/uai/installer"
 	"github.com/universal-atomic-installer/uai/test/internal/loopdev"
+	"github.com/universal-atomic-installer/uai/test/internal/ocitest"
 )
 
 // mediumLayout writes the medium's images as `uai iso build` does: one
@@ -20,26 +17,11 @@ import (
 // its full ref. It returns the digests by ref.
 func mediumLayout(t *testing.T, dir string, refs ...string) map[string]string {
 	t.Helper()
-	p, err := layout.Write(filepath.Join(dir, "oci"), empty.Index)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
+	var entries []ocitest.Entry
 	for _, ref := range refs {
-		img, err := random.Image(1024, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": ref})); err != nil {
-			t.Fatal(err)
-		}
-		d, err := img.Digest()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[ref] = d.String()
+		entries = append(entries, ocitest.Entry{Ref: ref, Image: ocitest.Image(t, 1024, 1)})
 	}
-	return out
+	return ocitest.WriteLayout(t, filepath.Join(dir, "oci"), entries...)
 }
 
 func planJSON(t *testing.T, args ...string) (installer.Plan, runResult) {

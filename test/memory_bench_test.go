@@ -8,10 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/universal-atomic-installer/uai/test/internal/ocitest"
 )
 
 // memoryLayout writes an OCI layout holding one small bootable image
@@ -19,27 +16,8 @@ import (
 // (images/oci), and returns the medium's images directory.
 func memoryLayout(b *testing.B, ref string) string {
 	b.Helper()
-	img, err := random.Image(1<<20, 3)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.Config.Labels = map[string]string{"containers.bootc": "1", "ostree.bootable": "1"}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		b.Fatal(err)
-	}
 	dir := filepath.Join(b.TempDir(), "images")
-	p, err := layout.Write(filepath.Join(dir, "oci"), empty.Index)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": ref})); err != nil {
-		b.Fatal(err)
-	}
+	ocitest.WriteLayout(b, filepath.Join(dir, "oci"), ocitest.Entry{Ref: ref, Image: ocitest.BootableImage(b, 1<<20, 3)})
 	return dir
 }
 

@@ -1,51 +1,19 @@
 package test
 
 import (
-	"io"
-	"log"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/universal-atomic-installer/uai/test/internal/ocitest"
 )
 
-// swPush pushes a small image with the given labels to ref and returns
-// its manifest digest.
+// swPush pushes a small image for this machine's architecture with the
+// given labels to ref and returns its manifest digest.
 func swPush(t *testing.T, ref string, labels map[string]string) string {
 	t.Helper()
-	img, err := random.Image(1024, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", runtime.GOARCH
-	cf.Config.Labels = labels
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatalf("push %s: %v", ref, err)
-	}
-	var d v1.Hash
-	if d, err = img.Digest(); err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
+	img := ocitest.Image(t, 1024, 2, ocitest.Platform("linux", runtime.GOARCH), ocitest.Labels(labels))
+	return ocitest.Push(t, ref, img).String()
 }
 
 // Without --image-facts the target is looked up in its registry (here
@@ -53,9 +21,7 @@ func swPush(t *testing.T, ref string, labels map[string]string) string {
 // switched to with its digest and size in the plan, one without the bootc
 // label is refused before bootc runs.
 func TestSwitchChecksTheRegistry(t *testing.T) {
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host := ocitest.Registry(t)
 	good := host + "/uai-test/bootable:1"
 	bad := host + "/uai-test/plain:1"
 	digest := swPush(t, good, map[string]string{"containers.bootc": "1", "org.opencontainers.image.version": "44.1"})

@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,14 +14,10 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/universal-atomic-installer/uai/installer/system/fakebus"
 	"github.com/universal-atomic-installer/uai/test/internal/loopdev"
+	"github.com/universal-atomic-installer/uai/test/internal/ocitest"
 )
 
 // tuiKey is a public key the accounts screen accepts.
@@ -237,39 +230,18 @@ func TestTUIWiFiInstallInTmux(t *testing.T) {
 }
 
 // pushImage writes a small image for this machine's architecture with the
-// given labels to the registry at host.
+// given labels, made two days ago, to ref.
 func pushImage(t *testing.T, ref string, labels map[string]string) {
 	t.Helper()
-	img, err := random.Image(1024, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", runtime.GOARCH
-	cf.Config.Labels = labels
-	cf.Created.Time = time.Now().Add(-48 * time.Hour)
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	r, err := name.ParseReference(ref)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatal(err)
-	}
+	img := ocitest.Image(t, 1024, 1, ocitest.Platform("linux", runtime.GOARCH), ocitest.Labels(labels),
+		ocitest.Created(time.Now().Add(-48*time.Hour)))
+	ocitest.Push(t, ref, img)
 }
 
 // A custom image that is not a bootc image is refused on the edition
 // screen, before anything else is asked; a bootc one is checked and shown.
 func TestTUICustomImageInTmux(t *testing.T) {
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host := ocitest.Registry(t)
 	pushImage(t, host+"/team/app:1", map[string]string{"org.opencontainers.image.title": "app"})
 	pushImage(t, host+"/team/os:1", map[string]string{"containers.bootc": "1"})
 	bus := systemBus(t, nil)

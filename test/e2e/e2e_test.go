@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,11 +15,9 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/universal-atomic-installer/uai/test/internal/ocitest"
 )
 
 // defaultImage is what the test ISO's built-in answers install.
@@ -294,33 +291,10 @@ func TestE2E(t *testing.T) {
 // the rest of the test and pushes a small image labelled bootable to it.
 func pushBootableImage(t *testing.T) (name.Reference, v1.Hash) {
 	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "http://")
-	img, err := random.Image(256<<10, 2)
+	ref, err := name.ParseReference(ocitest.Registry(t) + "/uai-e2e/offline:1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
-	cf.Config.Labels = map[string]string{"containers.bootc": "1", "ostree.bootable": "1"}
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
-		t.Fatal(err)
-	}
-	ref, err := name.ParseReference(host + "/uai-e2e/offline:1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img); err != nil {
-		t.Fatalf("push the test image: %v", err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ref, d
+	img := ocitest.BootableImage(t, 256<<10, 2, ocitest.Platform("linux", "amd64"))
+	return ref, ocitest.Push(t, ref.String(), img)
 }
