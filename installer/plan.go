@@ -71,6 +71,11 @@ type PlanEdition struct {
 	Name   string `json:"name"`
 	Image  string `json:"image"`
 	Digest string `json:"digest,omitempty"`
+	// Catalog is the catalog the edition was taken from (a --catalog
+	// value or the answers' source.catalog, as given, any password in a
+	// URL masked); empty for the catalog built into uai, so plans from
+	// the embedded catalog keep their hash.
+	Catalog string `json:"catalog,omitempty"`
 }
 
 // PlanMedium is an image on the install medium: its full ref, its
@@ -122,6 +127,9 @@ func (p *Plan) Text() string {
 	fmt.Fprintf(&b, "Image     %s\n", p.Edition.Image)
 	if p.Edition.Digest != "" {
 		fmt.Fprintf(&b, "Digest    %s\n", p.Edition.Digest)
+	}
+	if p.Edition.Catalog != "" {
+		fmt.Fprintf(&b, "Catalog   %s\n", p.Edition.Catalog)
 	}
 	fmt.Fprintf(&b, "Updates   from %s\n", p.TargetRef)
 	if m := p.Medium; m != nil {

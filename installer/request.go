@@ -45,10 +45,11 @@ type Request struct {
 	// so every front-end fills one Request and a run's answers can be
 	// exported again (AnswersFromRequest). Resolve acts on Transport,
 	// Runner, Stateroot, System, Root, Users, Kargs, Network.NoCopyToTarget
-	// and Post.Action; the engine does not act on CatalogURL,
-	// Network.WiFi and Post.Eject yet, so the unattended front-end refuses
-	// the first and warns about the others until it does ("What an
-	// install does with each section today" in docs/answers.md).
+	// and Post.Action. CatalogURL is read by the front-end, which loads
+	// the catalog the session looks EditionID up in; the engine does not
+	// act on Network.WiFi and Post.Eject yet, so the unattended front-end
+	// warns about them until it does ("What an install does with each
+	// section today" in docs/answers.md).
 
 	// Transport says where Image lives ("" or registry, oci, oci-archive,
 	// containers-storage); other than registry, the host runner installs
@@ -62,7 +63,8 @@ type Request struct {
 	// unknown. Not an answer.
 	ImageSizeBytes int64
 	// CatalogURL is a catalog to look EditionID up in instead of the
-	// embedded one.
+	// embedded one (the answers' source.catalog); the front-end loads it
+	// into the Session unless a --catalog flag names others.
 	CatalogURL string
 	// Stateroot is the ostree stateroot (bootc --stateroot); empty means
 	// bootc's default.

@@ -37,6 +37,9 @@ type Session struct {
 	// Runner, when set, overrides the request's runner (the --runner
 	// flag; the TUI builds its requests itself).
 	Runner string
+	// EditionCatalog, when set, names the catalog an edition id was taken
+	// from, for Plan.Edition.Catalog; it returns "" for the embedded one.
+	EditionCatalog func(id string) string
 }
 
 // SelfExe is the path of the running uai binary; the demo runs its built-in
@@ -149,11 +152,15 @@ func (s *Session) Plan(ctx context.Context, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ResolveWith(req, disks, s.Catalog, ResolveOptions{
+	p, err := ResolveWith(req, disks, s.Catalog, ResolveOptions{
 		Runner:      s.RunnerFacts(req),
 		CopyNetwork: !req.Network.NoCopyToTarget && !req.Demo,
 		CopyUAI:     s.CopyUAI,
 	})
+	if err == nil && p.Edition.ID != "" && s.EditionCatalog != nil {
+		p.Edition.Catalog = s.EditionCatalog(p.Edition.ID)
+	}
+	return p, err
 }
 
 // RunnerFacts gathers what the runner choice depends on. A demo plan must

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -130,7 +131,7 @@ is written. --disks limits the disks looked at (image files work too).`,
 			if err != nil {
 				return err
 			}
-			s, err := f.sessionFor(disks)
+			s, err := f.sessionFor(c.Context(), disks, c.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -195,15 +196,16 @@ is written. --disks limits the disks looked at (image files work too).`,
 	fl.StringVar(&f.sysRoot, "sys-root", "/sys", "where sysfs is, for the MAC and DMI facts [[hosts]] entries match")
 	fl.BoolVar(&asJSON, "json", false, "print the selection and the plan as JSON")
 	_ = fl.MarkHidden("sys-root")
+	f.cat.register(fl)
 	return cmd
 }
 
 // sessionFor is runFlags.session with a list of disks to look at.
-func (f *runFlags) sessionFor(disks []string) (*installer.Session, error) {
+func (f *runFlags) sessionFor(ctx context.Context, disks []string, warnw io.Writer) (*installer.Session, error) {
 	if f.espMount == "" {
 		f.espMount = "auto"
 	}
-	s, err := f.session()
+	s, err := f.session(ctx, warnw)
 	if err != nil {
 		return nil, err
 	}

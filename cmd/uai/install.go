@@ -61,6 +61,14 @@ type runFlags struct {
 	fetchTimeout time.Duration
 	// loaded caches the composed answers of this run.
 	loaded *loadedAnswers
+
+	// cat are --catalog, --catalog-key and --insecure-catalog (plan,
+	// install and answers explain register them). answersCatalog is the
+	// answers' source.catalog, read when no --catalog is given; the
+	// catalog of the run is loaded once into catLoaded.
+	cat            catalogFlags
+	answersCatalog string
+	catLoaded      *catalog.Loaded
 }
 
 func (f *runFlags) register(c *cobra.Command) {
@@ -198,7 +206,17 @@ func (f *runFlags) request(ctx context.Context, logw io.Writer) (installer.Reque
 		a.Source.Edition, a.Source.Image, a.Source.Transport = f.edition, "", ""
 	}
 	if f.image != "" {
-		a.Source.Image, a.Source.Edition, a.Source.Transport = f.image, "", ""
+		// A catalog only looks an edition up: none is read for an image.
+		a.Source.Image, a.Source.Edition, a.Source.Transport, a.Source.Catalog = f.image, "", "", ""
+	}
+	f.answersCatalog = a.Source.Catalog
+	if len(f.cat.sources) > 0 {
+		// --catalog wins over source.catalog. The effective answers say
+		// so when one answer can: a single catalog an answer file accepts.
+		a.Source.Catalog = ""
+		if len(f.cat.sources) == 1 && a.Source.Edition != "" && answersCatalogForm(f.cat.sources[0]) {
+			a.Source.Catalog = f.cat.sources[0]
+		}
 	}
 	if f.filesystem != "" {
 		a.Storage.Filesystem = f.filesystem
@@ -222,7 +240,56 @@ func (f *runFlags) request(ctx context.Context, logw io.Writer) (installer.Reque
 	return req, a, nil
 }
 
-func (f *runFlags) session() (*installer.Session, error) {
+// answersCatalogForm reports whether a --catalog value is one an answer
+// file's source.catalog accepts: an https URL, a file:/// URL or an
+// absolute path.
+func answersCatalogForm(s string) bool {
+	return strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "file:///") || filepath.IsAbs(s)
+}
+
+// openCatalog loads the catalog of the run: the --catalog sources, else
+// the answers' source.catalog, else the embedded catalog. Remote catalogs
+// are verified the same way whoever named them (--catalog-key, the keys
+// built into uai, --insecure-catalog). The loader's warnings (a fallback
+// to the cache or the embedded catalog, an unverified catalog, a
+// conflict) go to w.
+func (f *runFlags) openCatalog(ctx context.Context, w io.Writer) (*catalog.Loaded, error) {
+	if f.catLoaded != nil {
+		return f.catLoaded, nil
+	}
+	cf := f.cat
+	fromAnswers := len(cf.sources) == 0 && f.answersCatalog != ""
+	if fromAnswers {
+		cf.sources = []string{f.answersCatalog}
+	}
+	l, err := cf.open(ctx, w)
+	if err != nil {
+		if fromAnswers {
+			return nil, fmt.Errorf("source.catalog of the answers: %w", err)
+		}
+		return nil, err
+	}
+	f.catLoaded = l
+	return l, nil
+}
+
+// editionCatalog names the catalog an edition came from for the plan:
+// the source as given, or "" for the embedded catalog (also when a
+// remote catalog fell back to it).
+func editionCatalog(l *catalog.Loaded) func(string) string {
+	return func(id string) string {
+		src, ok := l.SourceOf(id)
+		if !ok || src.Kind == catalog.KindEmbedded {
+			return ""
+		}
+		return src.Location
+	}
+}
+
+// session builds the run's session on the run's catalog, whose warnings
+// go to w. It is called after the answers are read (request), so that
+// source.catalog is known.
+func (f *runFlags) session(ctx context.Context, w io.Writer) (*installer.Session, error) {
 	var targets []string
 	if f.target != "" {
 		targets = []string{f.target}
@@ -239,10 +306,15 @@ func (f *runFlags) session() (*installer.Session, error) {
 	default:
 		return nil, installer.Errorf(installer.ClassInvalidInput, "use kernel, fuse or auto", "--esp-mount %q is not known", f.espMount)
 	}
-	s, err := installer.NewSession(catalog.Embedded(), targets, f.demo, f.targetDir, fuse)
+	l, err := f.openCatalog(ctx, w)
 	if err != nil {
 		return nil, err
 	}
+	s, err := installer.NewSession(l.Catalog, targets, f.demo, f.targetDir, fuse)
+	if err != nil {
+		return nil, err
+	}
+	s.EditionCatalog = editionCatalog(l)
 	s.Engine.Version = version
 	s.CopyUAI, s.Runner = f.copyUAI, f.runner
 	s.MediumImagesDir, s.Graphroot = f.mediumImages, f.graphroot
@@ -257,20 +329,18 @@ func (f *runFlags) plan(ctx context.Context, logw io.Writer) (*installer.Session
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	s, p, err := f.planRequest(ctx, req)
+	s, p, err := f.planRequest(ctx, req, logw)
 	return s, p, a, err
 }
 
-func (f *runFlags) planRequest(ctx context.Context, req installer.Request) (*installer.Session, *installer.Plan, error) {
+// planRequest plans req; the catalog's warnings go to warnw.
+func (f *runFlags) planRequest(ctx context.Context, req installer.Request, warnw io.Writer) (*installer.Session, *installer.Plan, error) {
 	// A disk named by the answer file is described like one named by flag:
 	// image files directly, block devices through the full scan.
 	if f.target == "" && req.DiskPath != "" {
 		f.target = req.DiskPath
 	}
-	if err := supported(req); err != nil {
-		return nil, nil, err
-	}
-	s, err := f.session()
+	s, err := f.session(ctx, warnw)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -282,17 +352,6 @@ func (f *runFlags) planRequest(ctx context.Context, req installer.Request) (*ins
 		return nil, nil, err
 	}
 	return s, p, nil
-}
-
-// supported refuses answers this build reads but cannot carry out, where
-// going on would install something else than asked: better exit 2 than a
-// system pulled from the wrong place.
-func supported(req installer.Request) error {
-	if req.CatalogURL != "" {
-		return installer.Errorf(installer.ClassInvalidInput, "remove source.catalog and pick an edition from uai catalog list, or give source.image",
-			"source.catalog is not read by this uai yet")
-	}
-	return nil
 }
 
 // planHonours checks that the plan does what the request's storage method
@@ -341,6 +400,7 @@ func newPlanCmd() *cobra.Command {
 		},
 	}
 	f.register(cmd)
+	f.cat.register(cmd.Flags())
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON (its sha256 is the plan hash)")
 	return cmd
 }
@@ -385,6 +445,7 @@ when the answer file says confirm = true or --yes is given.`,
 		},
 	}
 	f.register(cmd)
+	f.cat.register(cmd.Flags())
 	tf.register(cmd)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "confirm the plan: write the disk without asking")
 	cmd.Flags().StringVar(&progress, "progress", "auto", "progress output when unattended: plain (text lines) or json (JSON lines ending with a result record)")
@@ -538,7 +599,7 @@ func install(ctx context.Context, f *runFlags, rf *reportFlags, yes bool, stdout
 		return fail(installer.Errorf(installer.ClassInvalidInput, "run uai install on a terminal (or with --plain), or remove interactive and fill those sections in",
 			"the answer file asks the TUI for %s, and this run has no terminal to ask on", strings.Join(a.Interactive, ", ")))
 	}
-	s, p, err := f.planRequest(ctx, req)
+	s, p, err := f.planRequest(ctx, req, errw)
 	if err != nil {
 		return fail(err)
 	}
@@ -638,13 +699,23 @@ func runTUI(ctx context.Context, f *runFlags, t *tuiFlags, rf *reportFlags, errw
 	if t.machine != "" && !f.demo {
 		return true, &flagError{errors.New("--machine shows a recorded machine and needs --demo, which writes only the --target image")}
 	}
-	s, err := f.session()
+	// The catalog's warnings would be hidden by the full screen: they
+	// are shown after it, with the backend's other warnings.
+	var catWarnings bytes.Buffer
+	s, err := f.session(ctx, &catWarnings)
 	if err != nil {
+		_, _ = catWarnings.WriteTo(errw)
 		return true, err
 	}
 	b, err := newTUIBackend(s, t.machine, rf)
 	if err != nil {
+		_, _ = catWarnings.WriteTo(errw)
 		return true, err
+	}
+	if t.plainMode() {
+		_, _ = catWarnings.WriteTo(errw)
+	} else {
+		_, _ = catWarnings.WriteTo(&b.warnings)
 	}
 	opts := ui.Options{Demo: f.demo, Simulated: f.demo, Preseed: preseed}
 	var out ui.Outcome

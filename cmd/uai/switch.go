@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ type switchFlags struct {
 	demoState  string
 	method     string
 	imageFacts string
+	cat        catalogFlags
 }
 
 func newSwitchCmd() *cobra.Command {
@@ -67,6 +69,7 @@ Exit codes are listed in docs/exit-codes.md; events in docs/switch.md.`,
 	fl.StringVar(&f.method, "method", "auto", "how to switch: auto (bootc switch, rpm-ostree rebase when bootc refuses an rpm-ostree system), bootc or rpm-ostree")
 	fl.StringVar(&f.imageFacts, "image-facts", "", "check target images against this JSON file of ref -> facts instead of a registry (offline machines)")
 	_ = fl.MarkHidden("image-facts")
+	f.cat.register(fl)
 	return cmd
 }
 
@@ -89,14 +92,27 @@ func runSwitch(c *cobra.Command, f *switchFlags, args []string) error {
 	default:
 		return &flagError{fmt.Errorf("--method %q is not known; use auto, bootc or rpm-ostree", f.method)}
 	}
-	e, err := switchEngine(f, method)
+	ctx := c.Context()
+	tui := len(args) == 0 && !f.plain && f.progress == "auto" && isTTY(os.Stdin) && isTTY(os.Stdout)
+	// The catalog's warnings go to stderr, after the full screen when
+	// there is one (it would hide them).
+	var catWarnings bytes.Buffer
+	l, err := f.cat.open(ctx, &catWarnings)
+	if !tui || err != nil {
+		_, _ = catWarnings.WriteTo(c.ErrOrStderr())
+	}
 	if err != nil {
 		return err
 	}
-	ctx := c.Context()
+	e, err := switchEngine(f, method, l.Catalog)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 {
-		if !f.plain && f.progress == "auto" && isTTY(os.Stdin) && isTTY(os.Stdout) {
-			return runSwitchTUI(ctx, e, f.demo)
+		if tui {
+			err := runSwitchTUI(ctx, e, f.demo)
+			_, _ = catWarnings.WriteTo(c.ErrOrStderr())
+			return err
 		}
 		if text != nil {
 			text.ListTargets = true
@@ -113,11 +129,11 @@ func runSwitch(c *cobra.Command, f *switchFlags, args []string) error {
 }
 
 // switchEngine wires the engine to this machine, or to the simulator.
-func switchEngine(f *switchFlags, method rebase.Method) (*rebase.Engine, error) {
+func switchEngine(f *switchFlags, method rebase.Method, cat *catalog.Catalog) (*rebase.Engine, error) {
 	ex := &host.Exec{}
 	e := &rebase.Engine{
 		Runner:  ex,
-		Catalog: catalog.Embedded(),
+		Catalog: cat,
 		Method:  method,
 		Power:   &system.Power{Runner: ex},
 		Check:   registryCheck,

@@ -105,7 +105,7 @@ var sourceObject = &object{
 		{name: "transport", kind: kindString, enum: allowedTransports, def: "registry", example: "registry", commented: true,
 			doc: "Where image lives: a registry, an OCI layout directory (oci), an OCI archive (oci-archive) or the live system's container storage (containers-storage)."},
 		{name: "catalog", kind: kindString, example: "https://example.com/catalog.json", commented: true,
-			doc: "A catalog (https URL or absolute path) to look edition up in instead of the embedded one."},
+			doc: "A catalog (https URL, absolute path or file:/// URL) to look edition up in instead of the embedded one. A --catalog flag wins over it. A remote catalog must be signed by a trusted key (--catalog-key) unless --insecure-catalog is given."},
 		{name: "target_ref", kind: kindString, example: "quay.io/example/my-os:stable", commented: true,
 			doc: "The registry ref the installed system updates from (bootc --target-imgref, no transport). Default: the image. Required with the oci and oci-archive transports."},
 		{name: "stateroot", kind: kindString, pattern: statePattern, def: "default", example: "default", commented: true,
