@@ -149,11 +149,28 @@ func removeKernelPartitions(f *os.File, sysDir string) error {
 	}
 	var errs []error
 	for _, pno := range sortedKeys(have) {
-		if err := blkpg(f.Fd(), unix.BLKPG_DEL_PARTITION, pno, 0, 0); err != nil && !errors.Is(err, unix.ENXIO) {
+		if err := delPartition(f, pno); err != nil && !errors.Is(err, unix.ENXIO) {
 			errs = append(errs, fmt.Errorf("remove partition %d (%s) of %s: %w; unmount it and close what uses it", pno, have[pno].name, f.Name(), err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// busyWait is how long a partition that is busy right after an unmount
+// may stay busy before its removal fails: udev's probe of a partition
+// whose writer just closed it holds it open for a moment.
+var busyWait = 3 * time.Second
+
+// delPartition removes partition pno, retrying while it is briefly busy.
+func delPartition(f *os.File, pno int) error {
+	deadline := time.Now().Add(busyWait)
+	for {
+		err := blkpg(f.Fd(), unix.BLKPG_DEL_PARTITION, pno, 0, 0)
+		if !errors.Is(err, unix.EBUSY) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
 }
 
 // flushBuffers drops the disk's page cache so reads see what mkfs wrote

@@ -1,11 +1,15 @@
 package partition
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // blkidExport runs blkid on a device node and returns its key=value pairs.
@@ -221,6 +225,59 @@ func TestLoopRemovePartitionNodes(t *testing.T) {
 	}
 	if err := RemovePartitionNodes(img); err == nil || !strings.Contains(err.Error(), "is not a block device") {
 		t.Errorf("RemovePartitionNodes on a file: %v", err)
+	}
+}
+
+// A partition held open only for a moment (udev probing it after an
+// unmount) is removed once it is free; one held open for good is refused
+// after busyWait with the kernel's EBUSY.
+func TestLoopRemovePartitionNodesBusy(t *testing.T) {
+	requireRoot(t)
+	requireTools(t, "losetup", "partx", "sfdisk")
+	img := sparseImage(t, 4<<30)
+	dev := attachLoop(t, img, 512)
+	d, err := Describe(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := PlanWholeDisk(d, WholeDiskOptions{Arch: "amd64", RootFilesystem: "xfs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Apply(dev, l); err != nil {
+		t.Fatal(err)
+	}
+	old := busyWait
+	t.Cleanup(func() { busyWait = old })
+
+	busyWait = 300 * time.Millisecond
+	held, err := os.Open(PartitionPath(dev, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = RemovePartitionNodes(dev)
+	if err == nil || !errors.Is(err, unix.EBUSY) || !strings.Contains(err.Error(), "remove partition 2") {
+		t.Errorf("RemovePartitionNodes with partition 2 held open: %v, want EBUSY for partition 2", err)
+	}
+	held.Close()
+	if _, err := Apply(dev, l); err != nil { // the nodes back, the table the same
+		t.Fatal(err)
+	}
+
+	busyWait = 5 * time.Second
+	brief, err := os.Open(PartitionPath(dev, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		brief.Close()
+	}()
+	if err := RemovePartitionNodes(dev); err != nil {
+		t.Fatalf("RemovePartitionNodes with partition 2 open for 200 ms: %v", err)
+	}
+	if got := loopPartitions(dev); len(got) != 0 {
+		t.Errorf("partitions left: %v", got)
 	}
 }
 
