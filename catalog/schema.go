@@ -1,93 +1,33 @@
 package catalog
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/universal-atomic-installer/uai/catalog/jsonschema"
 )
 
-// ordered is a JSON object that keeps its members in the order written, so
-// the generated schema reads top-down like the format description.
-type ordered []member
-
-type member struct {
-	key   string
-	value any
-}
-
-// MarshalJSON writes the members in order.
-func (o ordered) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, m := range o {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, err := marshalNoEscape(m.key)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		v, err := marshalNoEscape(m.value)
-		if err != nil {
-			return nil, fmt.Errorf("schema member %q: %w", m.key, err)
-		}
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-// marshalNoEscape is json.Marshal without HTML escaping: the schema and the
-// catalog are read by people, and "\u003c" helps nobody.
-func marshalNoEscape(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
-}
+// ordered and member are the schema generator's JSON object, which keeps its
+// members in the order written so that the schema reads top-down.
+type (
+	ordered = jsonschema.Object
+	member  = jsonschema.Member
+)
 
 // encodeIndented is the one canonical pretty form used for the schema, the
 // example and the embedded catalog.
-func encodeIndented(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}
+func encodeIndented(v any) ([]byte, error) { return jsonschema.Indent(v) }
 
 // Schema returns the JSON Schema (draft 2020-12) of catalog v1, generated
 // from the same field table the strict decoder uses. docs/catalog.schema.json
 // is this output; a test keeps the two equal.
 func Schema() []byte {
-	defs := ordered{}
-	seen := map[string]bool{}
-	var collect func(o *object)
-	collect = func(o *object) {
-		for _, f := range o.fields {
-			if f.obj != nil && !seen[f.obj.name] {
-				seen[f.obj.name] = true
-				defs = append(defs, member{f.obj.name, objectSchema(f.obj)})
-				collect(f.obj)
-			}
-		}
-	}
-	collect(catalogObject)
-
+	var defs jsonschema.Defs
 	root := ordered{
-		{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+		{"$schema", jsonschema.Draft},
 	}
-	root = append(root, objectSchema(catalogObject)...)
-	root = append(root, member{"$defs", defs})
+	root = append(root, objectSchema(&defs, catalogObject)...)
+	root = append(root, member{"$defs", defs.Object()})
 	out, err := encodeIndented(root)
 	if err != nil {
 		// The input is a constant table; failing here is a programming error.
@@ -96,11 +36,16 @@ func Schema() []byte {
 	return out
 }
 
-func objectSchema(o *object) ordered {
+// ref returns the reference to o's definition, adding it to defs first.
+func ref(defs *jsonschema.Defs, o *object) string {
+	return defs.Ref(o.name, func() ordered { return objectSchema(defs, o) })
+}
+
+func objectSchema(defs *jsonschema.Defs, o *object) ordered {
 	props := ordered{}
 	var required []string
 	for _, f := range o.fields {
-		props = append(props, member{f.name, fieldSchema(f)})
+		props = append(props, member{f.name, fieldSchema(defs, f)})
 		if f.required {
 			required = append(required, f.name)
 		}
@@ -116,7 +61,7 @@ func objectSchema(o *object) ordered {
 	return append(s, o.rules...)
 }
 
-func fieldSchema(f field) ordered {
+func fieldSchema(defs *jsonschema.Defs, f field) ordered {
 	s := ordered{{"description", f.doc}}
 	switch f.kind {
 	case kindString:
@@ -133,13 +78,13 @@ func fieldSchema(f field) ordered {
 		}
 		s = append(s, member{"items", stringSchema(f)})
 	case kindObject:
-		s = append(s, member{"$ref", "#/$defs/" + f.obj.name})
+		s = append(s, member{"$ref", ref(defs, f.obj)})
 	case kindObjectList:
 		s = append(s, member{"type", "array"})
 		if f.minItems > 0 {
 			s = append(s, member{"minItems", f.minItems})
 		}
-		s = append(s, member{"items", ordered{{"$ref", "#/$defs/" + f.obj.name}}})
+		s = append(s, member{"items", ordered{{"$ref", ref(defs, f.obj)}}})
 	}
 	return s
 }

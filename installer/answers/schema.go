@@ -1,97 +1,49 @@
 package answers
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/universal-atomic-installer/uai/catalog/jsonschema"
 )
 
-// ordered is a JSON object that keeps its members in the order written, so
-// the generated schema reads top-down like the format description.
-type ordered []member
-
-type member struct {
-	key   string
-	value any
-}
-
-// MarshalJSON writes the members in order.
-func (o ordered) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, m := range o {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, err := marshalNoEscape(m.key)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		v, err := marshalNoEscape(m.value)
-		if err != nil {
-			return nil, fmt.Errorf("schema member %q: %w", m.key, err)
-		}
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
-// marshalNoEscape is json.Marshal without HTML escaping: "\u003c" helps
-// nobody who reads the schema.
-func marshalNoEscape(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimRight(b.Bytes(), "\n"), nil
-}
+// ordered and member are the schema generator's JSON object, which keeps its
+// members in the order written so that the schema reads top-down.
+type (
+	ordered = jsonschema.Object
+	member  = jsonschema.Member
+)
 
 // Schema returns the JSON Schema (draft 2020-12) of answer file v1, for
 // editors that validate TOML against JSON Schema. It is generated from the
 // same field table the strict decoder uses; docs/answers.schema.json is
 // this output and a test keeps the two equal.
 func Schema() []byte {
-	defs := ordered{}
-	seen := map[string]bool{}
-	var collect func(o *object)
-	collect = func(o *object) {
-		for _, f := range o.fields {
-			if f.obj != nil && !seen[f.obj.name] {
-				seen[f.obj.name] = true
-				defs = append(defs, member{f.obj.name, objectSchema(f.obj)})
-				collect(f.obj)
-			}
-		}
-	}
-	collect(answersObject)
-	top := objectSchema(answersObject)
+	var defs jsonschema.Defs
+	top := objectSchema(&defs, answersObject)
 	root := ordered{
-		{"$schema", "https://json-schema.org/draft/2020-12/schema"},
+		{"$schema", jsonschema.Draft},
 		{"$id", "https://github.com/universal-atomic-installer/uai/blob/main/docs/answers.schema.json"},
 		{"title", "uai answer file, version 1"},
 	}
 	root = append(root, top[1:4]...) // description, type, additionalProperties
-	root = append(root, member{"required", []string{"version"}}, top[4], member{"$defs", defs})
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(root); err != nil {
+	root = append(root, member{"required", []string{"version"}}, top[4], member{"$defs", defs.Object()})
+	out, err := jsonschema.Indent(root)
+	if err != nil {
 		panic(err) // the schema is built from constants; failing is a bug
 	}
-	return b.Bytes()
+	return out
 }
 
-func objectSchema(o *object) ordered {
+// ref returns the reference to o's definition, adding it to defs first.
+func ref(defs *jsonschema.Defs, o *object) string {
+	return defs.Ref(o.name, func() ordered { return objectSchema(defs, o) })
+}
+
+func objectSchema(defs *jsonschema.Defs, o *object) ordered {
 	props := ordered{}
 	for _, f := range o.fields {
-		props = append(props, member{f.name, fieldSchema(f)})
+		props = append(props, member{f.name, fieldSchema(defs, f)})
 	}
 	return ordered{
 		{"title", o.title},
@@ -113,7 +65,7 @@ func describe(f field) string {
 	return d
 }
 
-func fieldSchema(f field) ordered {
+func fieldSchema(defs *jsonschema.Defs, f field) ordered {
 	s := ordered{{"description", describe(f)}}
 	switch f.kind {
 	case kindString:
@@ -132,9 +84,9 @@ func fieldSchema(f field) ordered {
 	case kindStringMap:
 		s = append(s, member{"type", "object"}, member{"additionalProperties", ordered{{"type", "string"}}})
 	case kindObject:
-		s = append(s, member{"$ref", "#/$defs/" + f.obj.name})
+		s = append(s, member{"$ref", ref(defs, f.obj)})
 	case kindObjectList:
-		s = append(s, member{"type", "array"}, member{"items", ordered{{"$ref", "#/$defs/" + f.obj.name}}})
+		s = append(s, member{"type", "array"}, member{"items", ordered{{"$ref", ref(defs, f.obj)}}})
 	}
 	return s
 }
