@@ -96,44 +96,58 @@ type Result struct {
 	LogPath string `json:"log_path,omitempty"`
 }
 
-// Sink receives the engine's events. Emit must not block for long: a slow
-// front-end coalesces progress itself.
-type Sink interface {
-	Emit(Event)
+// SinkOf receives events of type E: the engine's (Event) or a switch's.
+// Emit must not block for long: a slow front-end coalesces progress
+// itself.
+type SinkOf[E any] interface {
+	Emit(E)
 }
 
-// SinkFunc adapts a function to Sink.
-type SinkFunc func(Event)
+// SinkFuncOf adapts a function to SinkOf.
+type SinkFuncOf[E any] func(E)
 
-// Emit implements Sink.
-func (f SinkFunc) Emit(e Event) { f(e) }
+// Emit implements SinkOf.
+func (f SinkFuncOf[E]) Emit(e E) { f(e) }
 
-// Collector keeps every event; for tests and for replaying into a report.
-type Collector struct {
+// CollectorOf keeps every event; for tests and for replaying into a
+// report.
+type CollectorOf[E any] struct {
 	mu     sync.Mutex
-	Events []Event
+	Events []E
 }
 
-// Emit implements Sink.
-func (c *Collector) Emit(e Event) {
+// Emit implements SinkOf.
+func (c *CollectorOf[E]) Emit(e E) {
 	c.mu.Lock()
 	c.Events = append(c.Events, e)
 	c.mu.Unlock()
 }
 
 // Snapshot returns a copy of the events so far.
-func (c *Collector) Snapshot() []Event {
+func (c *CollectorOf[E]) Snapshot() []E {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]Event(nil), c.Events...)
+	return append([]E(nil), c.Events...)
 }
 
-// MultiSink sends each event to every sink in order.
-type MultiSink []Sink
+// MultiSinkOf sends each event to every sink in order.
+type MultiSinkOf[E any] []SinkOf[E]
 
-// Emit implements Sink.
-func (m MultiSink) Emit(e Event) {
+// Emit implements SinkOf.
+func (m MultiSinkOf[E]) Emit(e E) {
 	for _, s := range m {
 		s.Emit(e)
 	}
 }
+
+// Sink receives the engine's events.
+type Sink = SinkOf[Event]
+
+// SinkFunc adapts a function to Sink.
+type SinkFunc = SinkFuncOf[Event]
+
+// Collector keeps every engine event.
+type Collector = CollectorOf[Event]
+
+// MultiSink sends each engine event to every sink in order.
+type MultiSink = MultiSinkOf[Event]

@@ -1,7 +1,6 @@
 package rebase
 
 import (
-	"sync"
 	"time"
 
 	"github.com/universal-atomic-installer/uai/installer"
@@ -108,32 +107,10 @@ type Result struct {
 }
 
 // Sink receives a switch's events; Emit must not block for long.
-type Sink interface {
-	Emit(Event)
-}
+type Sink = installer.SinkOf[Event]
 
 // SinkFunc adapts a function to Sink.
-type SinkFunc func(Event)
+type SinkFunc = installer.SinkFuncOf[Event]
 
-// Emit implements Sink.
-func (f SinkFunc) Emit(e Event) { f(e) }
-
-// Collector keeps every event; for tests and replays.
-type Collector struct {
-	mu     sync.Mutex
-	Events []Event
-}
-
-// Emit implements Sink.
-func (c *Collector) Emit(e Event) {
-	c.mu.Lock()
-	c.Events = append(c.Events, e)
-	c.mu.Unlock()
-}
-
-// Snapshot returns a copy of the events so far.
-func (c *Collector) Snapshot() []Event {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]Event(nil), c.Events...)
-}
+// Collector keeps every event of a switch; for tests and replays.
+type Collector = installer.CollectorOf[Event]

@@ -40,15 +40,37 @@ func NewJSON(w io.Writer) *JSON { return NewLines[installer.Event](w) }
 type Text struct {
 	mu      sync.Mutex
 	w       io.Writer
-	started map[installer.StepID]time.Time
+	started StepTimes
 	// Verbose also prints every log line of every step; otherwise only
 	// commands and the bootc step's output are printed.
 	Verbose bool
 }
 
+// StepTimes remembers when each step started, so the line that closes a
+// step can say how long it took. Both text reports (install and switch)
+// close steps with it.
+type StepTimes map[installer.StepID]time.Time
+
+// Finished is the line that closes a step: ok or FAILED with the time
+// since the step started (when it did), or skipped with the reason.
+func (st StepTimes) Finished(step installer.StepID, at time.Time, status installer.StepStatus, reason, errText string) string {
+	d := ""
+	if s, ok := st[step]; ok {
+		d = fmt.Sprintf(" (%s)", at.Sub(s).Round(time.Millisecond))
+	}
+	switch status {
+	case installer.StatusOK:
+		return fmt.Sprintf("    ok %s%s\n", step, d)
+	case installer.StatusSkipped:
+		return fmt.Sprintf("    skipped %s: %s\n", step, reason)
+	default:
+		return fmt.Sprintf("    FAILED %s%s: %s\n", step, d, errText)
+	}
+}
+
 // NewText returns a plain-text sink writing to w.
 func NewText(w io.Writer) *Text {
-	return &Text{w: w, started: map[installer.StepID]time.Time{}}
+	return &Text{w: w, started: StepTimes{}}
 }
 
 // Emit implements installer.Sink.
@@ -76,18 +98,7 @@ func (t *Text) Emit(e installer.Event) {
 			fmt.Fprintf(t.w, "    %s: %d/%d %s\n", e.Step, e.Done, e.Total, e.Unit)
 		}
 	case installer.EventStepFinished:
-		d := ""
-		if s, ok := t.started[e.Step]; ok {
-			d = fmt.Sprintf(" (%s)", e.Time.Sub(s).Round(time.Millisecond))
-		}
-		switch e.Status {
-		case installer.StatusOK:
-			fmt.Fprintf(t.w, "    ok %s%s\n", e.Step, d)
-		case installer.StatusSkipped:
-			fmt.Fprintf(t.w, "    skipped %s: %s\n", e.Step, e.Reason)
-		default:
-			fmt.Fprintf(t.w, "    FAILED %s%s: %s\n", e.Step, d, e.Error)
-		}
+		io.WriteString(t.w, t.started.Finished(e.Step, e.Time, e.Status, e.Reason, e.Error))
 	case installer.EventResult:
 		r := e.Result
 		if r == nil {

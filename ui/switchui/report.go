@@ -23,7 +23,7 @@ func NewJSON(w io.Writer) *JSON { return report.NewLines[rebase.Event](w) }
 type Text struct {
 	mu      sync.Mutex
 	w       io.Writer
-	started map[installer.StepID]time.Time
+	started report.StepTimes
 	// shown is the last progress printed per step, so a line is printed
 	// when a layer or stage finishes rather than five times a second.
 	shown map[installer.StepID]int64
@@ -33,7 +33,7 @@ type Text struct {
 
 // NewText returns a plain-text sink writing to w.
 func NewText(w io.Writer) *Text {
-	return &Text{w: w, started: map[installer.StepID]time.Time{}, shown: map[installer.StepID]int64{}}
+	return &Text{w: w, started: report.StepTimes{}, shown: map[installer.StepID]int64{}}
 }
 
 // Emit implements rebase.Sink.
@@ -53,18 +53,7 @@ func (t *Text) Emit(e rebase.Event) {
 	case installer.EventStepProgress:
 		t.progress(e)
 	case installer.EventStepFinished:
-		d := ""
-		if s, ok := t.started[e.Step]; ok {
-			d = fmt.Sprintf(" (%s)", e.Time.Sub(s).Round(time.Millisecond))
-		}
-		switch e.Status {
-		case installer.StatusOK:
-			fmt.Fprintf(t.w, "    ok %s%s\n", e.Step, d)
-		case installer.StatusSkipped:
-			fmt.Fprintf(t.w, "    skipped %s: %s\n", e.Step, e.Reason)
-		default:
-			fmt.Fprintf(t.w, "    FAILED %s%s: %s\n", e.Step, d, e.Error)
-		}
+		io.WriteString(t.w, t.started.Finished(e.Step, e.Time, e.Status, e.Reason, e.Error))
 	case rebase.EventHost:
 		if e.Host != nil {
 			io.WriteString(t.w, OverviewText(e.Host, t.ListTargets))
