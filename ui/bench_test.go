@@ -54,10 +54,10 @@ func BenchmarkProgressFrames(b *testing.B) {
 		var frames, lags []time.Duration
 		events := 0
 		for h.m.Screen() == ScreenProgress {
-			msg := <-h.msgs
+			msg := h.Next()
 			start := time.Now()
 			batch, isBatch := msg.(bridge.Batch)
-			h.send(msg) // Update, and the command that waits for the next batch
+			h.Send(msg) // Update, and the command that waits for the next batch
 			_ = h.m.View()
 			if !isBatch {
 				continue

@@ -3,10 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -15,14 +12,13 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
-	_ "github.com/charmbracelet/x/exp/golden" // registers the -update flag that goldens here obey too
 
 	"github.com/universal-atomic-installer/uai/catalog"
 	"github.com/universal-atomic-installer/uai/installer"
 	"github.com/universal-atomic-installer/uai/installer/system"
 	"github.com/universal-atomic-installer/uai/partition"
 	"github.com/universal-atomic-installer/uai/ui/common"
+	"github.com/universal-atomic-installer/uai/ui/internal/uitest"
 	"github.com/universal-atomic-installer/uai/ui/keymap"
 	"github.com/universal-atomic-installer/uai/ui/styles"
 )
@@ -632,40 +628,18 @@ func holdAfter(prefix func(*script), release <-chan struct{}, then func(*script,
 	}
 }
 
-// fakeClock is the screens' clock; tests move it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-// harness drives the root model without a terminal: it feeds messages to
-// Update, runs the commands it returns on goroutines (as Bubble Tea does)
-// and feeds their messages back.
+// harness drives the root model without a terminal (see uitest.Loop).
 type harness struct {
-	t       testing.TB
-	fake    *fakeBackend
-	clock   *fakeClock
-	m       Model
-	msgs    chan tea.Msg
-	pending atomic.Int64
-	quit    bool
+	*uitest.Loop
+	t     testing.TB
+	fake  *fakeBackend
+	clock *uitest.Clock
+	m     Model
 }
 
 func newHarness(t testing.TB, f *fakeBackend, o Options, w, h int) *harness {
 	t.Helper()
-	clock := &fakeClock{now: t0}
+	clock := uitest.NewClock(t0)
 	c := common.Common{
 		Ctx:     t.Context(),
 		Backend: f,
@@ -675,163 +649,31 @@ func newHarness(t testing.TB, f *fakeBackend, o Options, w, h int) *harness {
 		Now:     clock.Now,
 		Animate: false,
 	}
-	hs := &harness{t: t, fake: f, clock: clock, m: newWithCommon(c), msgs: make(chan tea.Msg, 4096)}
-	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
-	hs.run(hs.m.Init())
-	hs.idle()
+	hs := &harness{t: t, fake: f, clock: clock, m: newWithCommon(c)}
+	hs.Loop = uitest.NewLoop(t, uitest.Model{
+		Update: func(msg tea.Msg) tea.Cmd {
+			m, cmd := hs.m.Update(msg)
+			hs.m = m.(Model)
+			return cmd
+		},
+		Render: func() string { return hs.m.render() },
+		Screen: func() string { return hs.m.Screen().String() },
+		// Once the install started, a command always waits for the
+		// engine's next events.
+		Streaming: func() bool { return hs.m.Screen() == ScreenProgress },
+		// A call held at the disks gate is not work to wait for.
+		Parked: f.held.Load,
+	})
+	hs.Send(tea.WindowSizeMsg{Width: w, Height: h})
+	hs.Run(hs.m.Init())
+	hs.Idle()
 	return hs
 }
-
-func (h *harness) run(cmd tea.Cmd) {
-	if cmd == nil {
-		return
-	}
-	h.pending.Add(1)
-	go func() {
-		defer h.pending.Add(-1)
-		if msg := cmd(); msg != nil {
-			h.msgs <- msg
-		}
-	}()
-}
-
-func (h *harness) send(msg tea.Msg) {
-	switch msg := msg.(type) {
-	case tea.BatchMsg:
-		for _, c := range msg {
-			h.run(c)
-		}
-		return
-	case tea.QuitMsg:
-		h.quit = true
-		return
-	}
-	m, cmd := h.m.Update(msg)
-	h.m = m.(Model)
-	h.run(cmd)
-}
-
-// press sends keys by name ("enter", "ctrl+c") or as text, one rune each.
-func (h *harness) press(keys ...string) {
-	for _, k := range keys {
-		h.send(keyMsg(k))
-	}
-}
-
-// typeText sends each rune of s as a key press.
-func (h *harness) typeText(s string) {
-	for _, r := range s {
-		h.send(tea.KeyPressMsg{Code: r, Text: string(r)})
-	}
-}
-
-func keyMsg(k string) tea.KeyPressMsg {
-	switch k {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "pgup":
-		return tea.KeyPressMsg{Code: tea.KeyPgUp}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "backspace":
-		return tea.KeyPressMsg{Code: tea.KeyBackspace}
-	case "tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab}
-	case "shift+tab":
-		return tea.KeyPressMsg{Code: tea.KeyTab, Mod: tea.ModShift}
-	case "left":
-		return tea.KeyPressMsg{Code: tea.KeyLeft}
-	case "right":
-		return tea.KeyPressMsg{Code: tea.KeyRight}
-	case "space":
-		return tea.KeyPressMsg{Code: tea.KeySpace, Text: " "}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	case "ctrl+u":
-		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
-	case "ctrl+r":
-		return tea.KeyPressMsg{Code: 'r', Mod: tea.ModCtrl}
-	}
-	r := []rune(k)
-	if len(r) != 1 {
-		panic("keyMsg: unknown key " + k)
-	}
-	return tea.KeyPressMsg{Code: r[0], Text: k}
-}
-
-// idle processes messages until no command is running and none is queued,
-// or until the install started: from then on a command always waits for
-// the engine's next events, so use until instead.
-func (h *harness) idle() {
-	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for h.m.Screen() != ScreenProgress {
-		select {
-		case msg := <-h.msgs:
-			h.send(msg)
-			continue
-		default:
-		}
-		if h.pending.Load()-h.fake.held.Load() == 0 && len(h.msgs) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("model did not settle; on screen %s:\n%s", h.m.Screen(), h.view())
-		}
-		select {
-		case msg := <-h.msgs:
-			h.send(msg)
-		case <-time.After(time.Millisecond):
-		}
-	}
-}
-
-// until processes messages until cond holds.
-func (h *harness) until(what string, cond func() bool) {
-	h.t.Helper()
-	deadline := time.After(10 * time.Second)
-	for !cond() {
-		select {
-		case msg := <-h.msgs:
-			h.send(msg)
-		case <-deadline:
-			h.t.Fatalf("waited in vain for %s; on screen %s:\n%s", what, h.m.Screen(), h.view())
-		}
-	}
-}
-
-func (h *harness) view() string { return ansi.Strip(h.m.render()) }
 
 func (h *harness) wantScreen(s Screen) {
 	h.t.Helper()
 	if got := h.m.Screen(); got != s {
-		h.t.Fatalf("screen = %s, want %s:\n%s", got, s, h.view())
-	}
-}
-
-func (h *harness) wantView(subs ...string) {
-	h.t.Helper()
-	v := h.view()
-	for _, s := range subs {
-		if !strings.Contains(v, s) {
-			h.t.Errorf("view lacks %q:\n%s", s, v)
-		}
-	}
-}
-
-func (h *harness) wantNoView(subs ...string) {
-	h.t.Helper()
-	v := h.view()
-	for _, s := range subs {
-		if strings.Contains(v, s) {
-			h.t.Errorf("view has %q:\n%s", s, v)
-		}
+		h.t.Fatalf("screen = %s, want %s:\n%s", got, s, h.View())
 	}
 }
 
@@ -840,24 +682,21 @@ func (h *harness) wantNoView(subs ...string) {
 func (h *harness) toNetwork() {
 	h.t.Helper()
 	h.wantScreen(ScreenWelcome)
-	h.press("enter")
-	h.idle()
+	h.PressIdle("enter")
 	h.wantScreen(ScreenNetwork)
 }
 
 func (h *harness) toEdition() {
 	h.t.Helper()
 	h.toNetwork()
-	h.press("enter")
-	h.idle()
+	h.PressIdle("enter")
 	h.wantScreen(ScreenEdition)
 }
 
 func (h *harness) toDisk() {
 	h.t.Helper()
 	h.toEdition()
-	h.press("enter")
-	h.idle()
+	h.PressIdle("enter")
 	h.wantScreen(ScreenDisk)
 }
 
@@ -868,9 +707,9 @@ func (h *harness) pickDisk(name string) {
 		if d, ok := h.m.disk.Selected(); ok && d.Name == name {
 			return
 		}
-		h.press("down")
+		h.Press("down")
 	}
-	h.t.Fatalf("no disk %s on the disk screen:\n%s", name, h.view())
+	h.t.Fatalf("no disk %s on the disk screen:\n%s", name, h.View())
 }
 
 // toStorage picks the disk named name (the cursor starts on the first
@@ -879,16 +718,14 @@ func (h *harness) toStorage(name string) {
 	h.t.Helper()
 	h.toDisk()
 	h.pickDisk(name)
-	h.press("enter")
-	h.idle()
+	h.PressIdle("enter")
 	h.wantScreen(ScreenStorage)
 }
 
 func (h *harness) toAccounts(name string) {
 	h.t.Helper()
 	h.toStorage(name)
-	h.press("enter")
-	h.idle()
+	h.PressIdle("enter")
 	h.wantScreen(ScreenAccounts)
 }
 
@@ -897,9 +734,8 @@ func (h *harness) toAccounts(name string) {
 func (h *harness) toSummary(name string) {
 	h.t.Helper()
 	h.toAccounts(name)
-	h.typeText(testKey)
-	h.press("enter", "enter")
-	h.idle()
+	h.Type(testKey)
+	h.PressIdle("enter", "enter")
 	h.wantScreen(ScreenSummary)
 }
 
@@ -907,9 +743,81 @@ func (h *harness) toSummary(name string) {
 func (h *harness) toProgress() {
 	h.t.Helper()
 	h.toSummary("sdb")
-	h.typeText("sdb")
-	h.press("enter")
-	h.until("the progress screen", func() bool { return h.m.Screen() == ScreenProgress })
+	h.Type("sdb")
+	h.Press("enter")
+	h.Until("the progress screen", func() bool { return h.m.Screen() == ScreenProgress })
+}
+
+// toDone installs on sdb and waits for the done screen.
+func (h *harness) toDone() {
+	h.t.Helper()
+	h.toProgress()
+	h.Until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
+}
+
+// toError installs on sdb and waits for the error screen.
+func (h *harness) toError() {
+	h.t.Helper()
+	h.toProgress()
+	h.Until("the error screen", func() bool { return h.m.Screen() == ScreenError })
+}
+
+// Form helpers: each goes to its screen and types into one field.
+
+// typePassphrase opens the first Wi-Fi network listed (HomeNet) and
+// types pass.
+func (h *harness) typePassphrase(pass string) {
+	h.t.Helper()
+	h.toNetwork()
+	h.Press("down", "enter")
+	h.Type(pass)
+}
+
+// typeCustomImage opens the custom image field and types ref.
+func (h *harness) typeCustomImage(ref string) {
+	h.t.Helper()
+	h.toEdition()
+	h.Press("pgdown", "enter")
+	h.Type(ref)
+}
+
+// typeRootSize types size into the root size field for sdb.
+func (h *harness) typeRootSize(size string) {
+	h.t.Helper()
+	h.toStorage("sdb")
+	h.Press("up", "up")
+	h.Type(size)
+}
+
+// typeUser chooses a user account for sdb and types its name.
+func (h *harness) typeUser(name string) {
+	h.t.Helper()
+	h.toAccounts("sdb")
+	h.Press("up", "left", "down")
+	h.Type(name)
+}
+
+// typePasswords chooses a user account called name for sdb and types
+// pass and again into the two password fields.
+func (h *harness) typePasswords(name, pass, again string) {
+	h.t.Helper()
+	h.typeUser(name)
+	h.Press("tab")
+	h.Type(pass)
+	h.Press("tab")
+	h.Type(again)
+}
+
+// toPlanError makes Plan fail with err and goes on from the accounts of
+// sdb to the summary, which shows it.
+func (h *harness) toPlanError(err error) {
+	h.t.Helper()
+	h.toAccounts("sdb")
+	h.fake.mu.Lock()
+	h.fake.planErr = err
+	h.fake.mu.Unlock()
+	h.Type(testKey)
+	h.PressIdle("enter", "enter")
 }
 
 func (h *harness) stepState(id installer.StepID) string {
@@ -919,22 +827,4 @@ func (h *harness) stepState(id installer.StepID) string {
 		}
 	}
 	return "absent"
-}
-
-// golden compares got with testdata/<name>.golden; -update rewrites it.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("view differs from %s (go test ./ui -update rewrites it)\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
 }

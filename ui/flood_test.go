@@ -82,7 +82,7 @@ func TestFloodOfEvents(t *testing.T) {
 			f.install = fl.install
 			h := newHarness(t, f, Options{}, 80, 24)
 			h.toProgress()
-			h.until("the end of the install", func() bool { return h.m.Screen() == ScreenDone || h.m.Screen() == ScreenError })
+			h.Until("the end of the install", func() bool { return h.m.Screen() == ScreenDone || h.m.Screen() == ScreenError })
 
 			fl.mu.Lock()
 			slowest, total, lines := fl.slowest, fl.total, fl.lines
@@ -126,7 +126,7 @@ func TestFloodOfEvents(t *testing.T) {
 				return
 			}
 			h.wantScreen(ScreenError)
-			h.wantView("Install failed", "step verify broke", fmt.Sprintf("line %d", lines-1))
+			h.WantView("Install failed", "step verify broke", fmt.Sprintf("line %d", lines-1))
 			if r.ExitCode != installer.ClassInstallFailed.ExitCode() {
 				t.Errorf("exit code = %d, want %d", r.ExitCode, installer.ClassInstallFailed.ExitCode())
 			}

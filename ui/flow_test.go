@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/universal-atomic-installer/uai/installer"
+	"github.com/universal-atomic-installer/uai/ui/internal/uitest"
 )
 
 // observer records the model's screen and text as the program sees them.
@@ -77,7 +78,7 @@ func (fl *flow) waitFor(s Screen, subs ...string) {
 	}, teatest.WithDuration(15*time.Second), teatest.WithCheckInterval(10*time.Millisecond))
 }
 
-func (fl *flow) key(k string) { fl.tm.Send(keyMsg(k)) }
+func (fl *flow) key(k string) { fl.tm.Send(uitest.Key(k)) }
 
 func (fl *flow) final() Model {
 	fl.t.Helper()

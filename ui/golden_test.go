@@ -13,6 +13,7 @@ import (
 	"github.com/universal-atomic-installer/uai/catalog"
 	"github.com/universal-atomic-installer/uai/installer"
 	"github.com/universal-atomic-installer/uai/installer/system"
+	"github.com/universal-atomic-installer/uai/ui/internal/uitest"
 )
 
 // checkLayout asserts what every frame must satisfy: exactly the
@@ -75,14 +76,6 @@ func etaInstall(next <-chan struct{}) func(context.Context, *installer.Plan, ins
 }
 
 func goldenCases() []goldenCase {
-	toDone := func(h *harness) {
-		h.toProgress()
-		h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
-	}
-	toError := func(h *harness) {
-		h.toProgress()
-		h.until("the error screen", func() bool { return h.m.Screen() == ScreenError })
-	}
 	failing := func(f *fakeBackend) { f.install = failingInstall }
 	return []goldenCase{
 		// Welcome.
@@ -91,72 +84,53 @@ func goldenCases() []goldenCase {
 			f.machine = recordedMachine()
 			f.setLocale = ErrDemo
 		}, drive: func(h *harness) {
-			h.press("up", "up", "enter")
-			h.typeText("germany")
-			h.press("enter")
-			h.idle()
+			h.Press("up", "up", "enter")
+			h.Type("germany")
+			h.PressIdle("enter")
 		}},
 		{name: "welcome_looking", fake: func(f *fakeBackend) { f.disksGate = make(chan struct{}) }, drive: func(h *harness) {}},
-		{name: "welcome_language_picker", drive: func(h *harness) { h.press("up", "up", "enter") }},
+		{name: "welcome_language_picker", drive: func(h *harness) { h.Press("up", "up", "enter") }},
 		{name: "welcome_language_search", drive: func(h *harness) {
-			h.press("up", "up", "enter")
-			h.typeText("port")
+			h.Press("up", "up", "enter")
+			h.Type("port")
 		}},
 		{name: "welcome_keyboard_set", drive: func(h *harness) {
-			h.press("up", "enter")
-			h.typeText("nodead")
-			h.press("enter")
-			h.idle()
+			h.Press("up", "enter")
+			h.Type("nodead")
+			h.PressIdle("enter")
 		}},
 		{name: "welcome_no_localed", fake: func(f *fakeBackend) {
 			f.setLocale = fmt.Errorf("set the keymap to de: %w: org.freedesktop.locale1", system.ErrNoService)
-		}, drive: func(h *harness) {
-			h.press("up", "enter", "enter")
-			h.idle()
-		}},
+		}, drive: func(h *harness) { h.PressIdle("up", "enter", "enter") }},
 		{name: "welcome_bios_no_tpm", fake: func(f *fakeBackend) {
 			f.machine = biosMachine()
 		}, drive: func(h *harness) {}},
-		{name: "welcome_help", drive: func(h *harness) { h.press("?") }},
+		{name: "welcome_help", drive: func(h *harness) { h.Press("?") }},
 
 		// Network.
 		{name: "network_wired", drive: func(h *harness) { h.toNetwork() }},
 		{name: "network_wifi_list", fake: (*fakeBackend).offline, drive: func(h *harness) { h.toNetwork() }},
 		{name: "network_offline_refused", fake: (*fakeBackend).offline, drive: func(h *harness) {
 			h.toNetwork()
-			h.press("enter")
-			h.idle()
+			h.PressIdle("enter")
 		}},
-		{name: "network_passphrase", fake: (*fakeBackend).offline, drive: func(h *harness) {
-			h.toNetwork()
-			h.press("down", "enter")
-			h.typeText("secret")
-		}},
+		{name: "network_passphrase", fake: (*fakeBackend).offline, drive: func(h *harness) { h.typePassphrase("secret") }},
 		{name: "network_wrong_passphrase", fake: (*fakeBackend).offline, drive: func(h *harness) {
-			h.toNetwork()
-			h.press("down", "enter")
-			h.typeText("wrong horse battery")
-			h.press("enter")
-			h.idle()
+			h.typePassphrase("wrong horse battery")
+			h.PressIdle("enter")
 		}},
 		{name: "network_short_passphrase", fake: (*fakeBackend).offline, drive: func(h *harness) {
-			h.toNetwork()
-			h.press("down", "enter")
-			h.typeText("short")
-			h.press("enter")
-			h.idle()
+			h.typePassphrase("short")
+			h.PressIdle("enter")
 		}},
 		{name: "network_joined", fake: (*fakeBackend).offline, drive: func(h *harness) {
-			h.toNetwork()
-			h.press("down", "enter")
-			h.typeText("correct horse battery")
-			h.press("enter")
-			h.idle()
-			h.press("up")
+			h.typePassphrase("correct horse battery")
+			h.PressIdle("enter")
+			h.Press("up")
 		}},
 		{name: "network_enterprise", fake: (*fakeBackend).offline, drive: func(h *harness) {
 			h.toNetwork()
-			h.press("down", "down", "enter")
+			h.Press("down", "down", "enter")
 		}},
 		{name: "network_unmanaged", fake: func(f *fakeBackend) {
 			f.netErr = fmt.Errorf("list the network devices: %w", system.ErrNoNetworkManager)
@@ -170,82 +144,69 @@ func goldenCases() []goldenCase {
 		{name: "edition", drive: func(h *harness) { h.toEdition() }},
 		{name: "edition_down", drive: func(h *harness) {
 			h.toEdition()
-			h.press("down")
-			h.idle()
+			h.PressIdle("down")
 		}},
 		{name: "edition_unfit", drive: func(h *harness) {
 			h.toEdition()
-			h.press("down", "down", "enter")
-			h.idle()
+			h.PressIdle("down", "down", "enter")
 		}},
 		{name: "edition_filter", drive: func(h *harness) {
 			h.toEdition()
-			h.press("/")
-			h.typeText("blue")
-			h.idle()
+			h.Press("/")
+			h.Type("blue")
+			h.Idle()
 		}},
 		{name: "edition_type_to_search", drive: func(h *harness) {
 			h.toEdition()
-			h.typeText("gnome")
-			h.idle()
+			h.Type("gnome")
+			h.Idle()
 		}},
 		{name: "edition_filter_nomatch", drive: func(h *harness) {
 			h.toEdition()
-			h.press("/")
-			h.typeText("arch")
-			h.press("enter")
+			h.Press("/")
+			h.Type("arch")
+			h.Press("enter")
 		}},
 		{name: "edition_registry_unreachable", fake: func(f *fakeBackend) {
 			f.images["quay.io/fedora/fedora-bootc:44"] = imageAnswer{err: fmt.Errorf("image quay.io/fedora/fedora-bootc:44: %w", catalog.ErrUnreachable)}
 		}, drive: func(h *harness) { h.toEdition() }},
 		{name: "edition_custom", drive: func(h *harness) {
 			h.toEdition()
-			h.press("pgdown", "enter")
+			h.Press("pgdown", "enter")
 		}},
 		{name: "edition_custom_not_bootable", fake: notBootable, drive: func(h *harness) {
-			h.toEdition()
-			h.press("pgdown", "enter")
-			h.typeText("registry.example.com/team/app:1")
-			h.press("enter")
-			h.idle()
+			h.typeCustomImage("registry.example.com/team/app:1")
+			h.PressIdle("enter")
 		}},
 		{name: "edition_custom_bad_ref", drive: func(h *harness) {
-			h.toEdition()
-			h.press("pgdown", "enter")
-			h.typeText("fedora-bootc")
-			h.press("enter")
-			h.idle()
+			h.typeCustomImage("fedora-bootc")
+			h.PressIdle("enter")
 		}},
 		{name: "edition_custom_ok", fake: customOK, drive: func(h *harness) {
-			h.toEdition()
-			h.press("pgdown", "enter")
-			h.typeText("registry.example.com/team/os:1")
-			h.press("enter")
-			h.idle()
+			h.typeCustomImage("registry.example.com/team/os:1")
+			h.PressIdle("enter")
 		}},
 		{name: "edition_help", drive: func(h *harness) {
 			h.toEdition()
-			h.press("?")
+			h.Press("?")
 		}},
 
 		// Disk.
 		{name: "disk_loading", fake: func(f *fakeBackend) { f.disksGate = make(chan struct{}) }, drive: func(h *harness) {
 			h.toEdition()
-			h.press("enter")
-			h.until("the disk screen", func() bool { return h.m.Screen() == ScreenDisk })
+			h.Press("enter")
+			h.Until("the disk screen", func() bool { return h.m.Screen() == ScreenDisk })
 		}},
 		{name: "disk", drive: func(h *harness) { h.toDisk() }},
 		{name: "disk_refused_selected", drive: func(h *harness) {
 			h.toDisk()
 			h.pickDisk("nvme0n1")
-			h.press("enter")
-			h.idle()
+			h.PressIdle("enter")
 		}},
 		{name: "disk_too_small_selected", drive: func(h *harness) {
 			h.toDisk()
 			h.pickDisk("sdc")
-			h.press("enter")
-			h.idle()
+			h.PressIdle("enter")
 		}},
 		{name: "disk_windows_selected", drive: func(h *harness) {
 			h.toDisk()
@@ -256,7 +217,7 @@ func goldenCases() []goldenCase {
 		}, drive: func(h *harness) { h.toDisk() }},
 		{name: "disk_help", drive: func(h *harness) {
 			h.toDisk()
-			h.press("?")
+			h.Press("?")
 		}},
 
 		// Storage.
@@ -264,29 +225,24 @@ func goldenCases() []goldenCase {
 		{name: "storage_windows_free_space", drive: func(h *harness) { h.toStorage("nvme1n1") }},
 		{name: "storage_encrypt_weak", drive: func(h *harness) {
 			h.toStorage("sdb")
-			h.press("up", "space", "down")
-			h.typeText("abc12345")
+			h.Press("up", "space", "down")
+			h.Type("abc12345")
 		}},
 		{name: "storage_passphrase_mismatch", drive: func(h *harness) {
 			h.toStorage("sdb")
-			h.press("up", "space", "down")
-			h.typeText("correct horse battery staple")
-			h.press("enter")
-			h.typeText("correct horse battery stapel")
-			h.press("enter", "enter", "enter")
-			h.idle()
+			h.Press("up", "space", "down")
+			h.Type("correct horse battery staple")
+			h.Press("enter")
+			h.Type("correct horse battery stapel")
+			h.PressIdle("enter", "enter", "enter")
 		}},
 		{name: "storage_empty_passphrase", drive: func(h *harness) {
 			h.toStorage("sdb")
-			h.press("up", "space", "tab", "tab", "tab", "tab", "enter")
-			h.idle()
+			h.PressIdle("up", "space", "tab", "tab", "tab", "tab", "enter")
 		}},
 		{name: "storage_root_too_small", drive: func(h *harness) {
-			h.toStorage("sdb")
-			h.press("up", "up")
-			h.typeText("2GiB")
-			h.press("tab", "tab", "enter")
-			h.idle()
+			h.typeRootSize("2GiB")
+			h.PressIdle("tab", "tab", "enter")
 		}},
 		{name: "storage_plan_refused", fake: func(f *fakeBackend) {
 			f.planCheck = func(r installer.Request) error {
@@ -296,92 +252,76 @@ func goldenCases() []goldenCase {
 				return nil
 			}
 		}, drive: func(h *harness) {
-			h.toStorage("sdb")
-			h.press("up", "up")
-			h.typeText("200GiB")
-			h.press("tab", "tab", "enter")
-			h.idle()
+			h.typeRootSize("200GiB")
+			h.PressIdle("tab", "tab", "enter")
 		}},
 
 		// Accounts.
 		{name: "accounts_root_key", drive: func(h *harness) { h.toAccounts("sdb") }},
 		{name: "accounts_user", drive: func(h *harness) {
-			h.toAccounts("sdb")
-			h.press("up", "left", "down")
-			h.typeText("alex")
-			h.press("tab")
-			h.typeText("Tr0ub4dor&3-horse")
+			h.typeUser("alex")
+			h.Press("tab")
+			h.Type("Tr0ub4dor&3-horse")
 		}},
 		{name: "accounts_empty_password", drive: func(h *harness) {
-			h.toAccounts("sdb")
-			h.press("up", "left", "down")
-			h.typeText("alex")
-			h.press("tab", "tab", "tab", "tab", "tab", "enter")
-			h.idle()
+			h.typeUser("alex")
+			h.PressIdle("tab", "tab", "tab", "tab", "tab", "enter")
 		}},
 		{name: "accounts_bad_input", drive: func(h *harness) {
 			h.toAccounts("sdb")
-			h.press("up", "up", "up")
-			h.typeText("bad_host")
-			h.press("tab", "tab", "tab")
-			h.typeText("ssh-ed25519 AAAA-not-base64")
-			h.press("enter", "enter")
-			h.idle()
+			h.Press("up", "up", "up")
+			h.Type("bad_host")
+			h.Press("tab", "tab", "tab")
+			h.Type("ssh-ed25519 AAAA-not-base64")
+			h.PressIdle("enter", "enter")
 		}},
 		{name: "accounts_timezone_picker", drive: func(h *harness) {
 			h.toAccounts("sdb")
-			h.press("up", "up", "enter")
-			h.typeText("new york")
+			h.Press("up", "up", "enter")
+			h.Type("new york")
 		}},
 
 		// Summary.
 		{name: "summary_empty_disk", opts: demo, drive: func(h *harness) { h.toSummary("demo-disk.img") }},
 		{name: "summary_confirm_partial", drive: func(h *harness) {
 			h.toSummary("sdb")
-			h.typeText("sd")
+			h.Type("sd")
 		}},
 		{name: "summary_confirm_complete", drive: func(h *harness) {
 			h.toSummary("sdb")
-			h.typeText("sdb")
+			h.Type("sdb")
 		}},
 		{name: "summary_confirm_wrong_enter", drive: func(h *harness) {
 			h.toSummary("sdb")
-			h.typeText("sda")
-			h.press("enter")
-			h.idle()
+			h.Type("sda")
+			h.PressIdle("enter")
 		}},
 		{name: "summary_scrolled", drive: func(h *harness) {
 			h.toSummary("demo-disk.img")
-			h.press("pgdown")
+			h.Press("pgdown")
 		}},
 		{name: "summary_free_space", drive: func(h *harness) { h.toSummary("nvme1n1") }},
 		{name: "summary_plan_error", drive: func(h *harness) {
-			h.toAccounts("sdb")
-			h.fake.mu.Lock()
-			h.fake.planErr = installer.Errorf(installer.ClassDiskRefused, "pick another disk", "disk /dev/sdb cannot be installed to: it is the live boot medium")
-			h.fake.mu.Unlock()
-			h.typeText(testKey)
-			h.press("enter", "enter")
-			h.idle()
+			h.toPlanError(installer.Errorf(installer.ClassDiskRefused, "pick another disk", "disk /dev/sdb cannot be installed to: it is the live boot medium"))
 		}},
 		{name: "summary_medium_registry_newer", opts: demo, fake: onMedium(mediumDigest), drive: func(h *harness) {
 			h.toSummary("demo-disk.img")
 		}},
 		{name: "summary_quit_dialog", drive: func(h *harness) {
 			h.toSummary("demo-disk.img")
-			h.press("q")
+			h.Press("q")
 		}},
 
 		// Progress.
 		{name: "progress_log_open", opts: demo, fake: hold(upToBootc), drive: func(h *harness) {
 			h.toProgress()
-			h.until("bootc at 45%", func() bool { return h.stepState(installer.StepBootc) == "running" && strings.Contains(h.view(), "45%") })
+			h.Until("bootc at 45%", func() bool { return h.stepState(installer.StepBootc) == "running" && strings.Contains(h.View(), "45%") })
 			h.clock.Set(t0.Add(83 * time.Second))
-			h.press("l")
+			h.Press("l")
 		}},
 		{name: "progress_log_closed", opts: demo, fake: hold(upToBootc), drive: func(h *harness) {
 			h.toProgress()
-			h.until("bootc at 45%", func() bool { return strings.Contains(h.view(), "45%") })
+			h.Until("bootc at 45%", func() bool { return strings.Contains(h.View(), "45%") })
 			h.clock.Set(t0.Add(83 * time.Second))
 		}},
 		{name: "progress_bytes_eta", opts: demo, fake: func(f *fakeBackend) {
@@ -389,37 +329,35 @@ func goldenCases() []goldenCase {
 			f.install = etaInstall(f.next)
 		}, drive: func(h *harness) {
 			h.toProgress()
-			h.until("bootc at 45%", func() bool { return strings.Contains(h.view(), "45%") })
+			h.Until("bootc at 45%", func() bool { return strings.Contains(h.View(), "45%") })
 			close(h.fake.next)
-			h.until("bootc at 75%", func() bool { return strings.Contains(h.view(), "75%") })
+			h.Until("bootc at 75%", func() bool { return strings.Contains(h.View(), "75%") })
 			h.clock.Set(t0.Add(95 * time.Second))
 		}},
 		{name: "progress_cancel_dialog", fake: hold(preflightOnly), drive: func(h *harness) {
 			h.toProgress()
-			h.until("preflight running", func() bool { return h.stepState(installer.StepPreflight) == "running" })
-			h.press("ctrl+c")
+			h.Until("preflight running", func() bool { return h.stepState(installer.StepPreflight) == "running" })
+			h.Press("ctrl+c")
 		}},
 		{name: "progress_too_late_dialog", fake: hold(upToBootc), drive: func(h *harness) {
 			h.toProgress()
-			h.until("bootc running", func() bool { return h.stepState(installer.StepBootc) == "running" })
-			h.press("ctrl+c")
+			h.Until("bootc running", func() bool { return h.stepState(installer.StepBootc) == "running" })
+			h.Press("ctrl+c")
 		}},
 
 		// Done.
-		{name: "done", opts: demo, drive: toDone},
-		{name: "done_real_disk", fake: func(f *fakeBackend) { f.real = true }, drive: toDone},
+		{name: "done", opts: demo, drive: (*harness).toDone},
+		{name: "done_real_disk", fake: func(f *fakeBackend) { f.real = true }, drive: (*harness).toDone},
 		{name: "done_reboot_refused", fake: func(f *fakeBackend) {
 			f.real = true
 			f.powerErr = errors.New("ask logind to reboot: Access denied; run uai as root (polkit refuses others), or reboot by hand")
 		}, drive: func(h *harness) {
-			toDone(h)
-			h.press("enter")
-			h.idle()
+			h.toDone()
+			h.PressIdle("enter")
 		}},
 		{name: "done_exported", opts: demo, drive: func(h *harness) {
-			toDone(h)
-			h.press("e")
-			h.idle()
+			h.toDone()
+			h.PressIdle("e")
 		}},
 		{name: "done_stopped", fake: func(f *fakeBackend) {
 			f.install = func(_ context.Context, p *installer.Plan, sink installer.Sink) error {
@@ -428,18 +366,17 @@ func goldenCases() []goldenCase {
 				finishRun(s, p, "stopped after partitioning: run as root to go further")
 				return nil
 			}
-		}, drive: toDone},
+		}, drive: (*harness).toDone},
 		{name: "done_help", drive: func(h *harness) {
-			toDone(h)
-			h.press("?")
+			h.toDone()
+			h.Press("?")
 		}},
 
 		// Error.
-		{name: "error", fake: failing, drive: toError},
+		{name: "error", fake: failing, drive: (*harness).toError},
 		{name: "error_exported", fake: failing, drive: func(h *harness) {
-			toError(h)
-			h.press("e")
-			h.idle()
+			h.toError()
+			h.PressIdle("e")
 		}},
 
 		// Answers that leave only the disk to ask.
@@ -471,7 +408,7 @@ func TestGoldenViews(t *testing.T) {
 				h := newHarness(t, f, tc.opts, sz[0], sz[1])
 				tc.drive(h)
 				checkLayout(t, h, sz[0], sz[1])
-				golden(t, name, h.view())
+				uitest.Golden(t, name, h.View())
 			})
 		}
 	}

@@ -37,10 +37,9 @@ func runKeyCases(t *testing.T, cases []keyCase) {
 				tc.setup(h)
 			}
 			for _, k := range tc.keys {
-				h.press(k)
-				h.idle()
+				h.PressIdle(k)
 			}
-			if !h.quit && tc.screen != anyScreen {
+			if !h.Quit && tc.screen != anyScreen {
 				h.wantScreen(tc.screen)
 			}
 			if tc.check != nil {
@@ -73,8 +72,8 @@ func wantDisk(name string) func(*testing.T, *harness) {
 func wantQuit(code int) func(*testing.T, *harness) {
 	return func(t *testing.T, h *harness) {
 		t.Helper()
-		if !h.quit || !h.m.quitting {
-			t.Fatalf("program did not quit; screen %s:\n%s", h.m.Screen(), h.view())
+		if !h.Quit || !h.m.quitting {
+			t.Fatalf("program did not quit; screen %s:\n%s", h.m.Screen(), h.View())
 		}
 		if got := h.m.Result().ExitCode; got != code {
 			t.Errorf("exit code = %d, want %d (result %+v)", got, code, h.m.Result())
@@ -84,11 +83,11 @@ func wantQuit(code int) func(*testing.T, *harness) {
 
 func wantStays(t *testing.T, h *harness) {
 	t.Helper()
-	if h.quit {
+	if h.Quit {
 		t.Fatal("program quit")
 	}
 	if h.m.dialog != noDialog {
-		t.Errorf("a dialog opened:\n%s", h.view())
+		t.Errorf("a dialog opened:\n%s", h.View())
 	}
 }
 
@@ -108,11 +107,11 @@ func wantFilter(q string, capturing bool) func(*testing.T, *harness) {
 func wantDialog(d dialog) func(*testing.T, *harness) {
 	return func(t *testing.T, h *harness) {
 		t.Helper()
-		if h.quit {
+		if h.Quit {
 			t.Fatal("program quit")
 		}
 		if h.m.dialog != d {
-			t.Errorf("dialog = %d, want %d:\n%s", h.m.dialog, d, h.view())
+			t.Errorf("dialog = %d, want %d:\n%s", h.m.dialog, d, h.View())
 		}
 	}
 }
@@ -136,7 +135,7 @@ func all(checks ...func(*testing.T, *harness)) func(*testing.T, *harness) {
 }
 
 func TestWelcomeKeys(t *testing.T) {
-	langPicker := func(h *harness) { h.press("up", "up", "enter") }
+	langPicker := func(h *harness) { h.Press("up", "up", "enter") }
 	runKeyCases(t, []keyCase{
 		{name: "enter on continue goes to the network", keys: []string{"enter"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
 			if l := h.m.Request().System; l.Locale != "en_US.UTF-8" || l.Keymap != "us" {
@@ -144,56 +143,55 @@ func TestWelcomeKeys(t *testing.T) {
 			}
 		}},
 		{name: "up moves to the keyboard", keys: []string{"up"}, screen: ScreenWelcome, check: func(t *testing.T, h *harness) {
-			h.wantView("> Keyboard")
+			h.WantView("> Keyboard")
 		}},
 		{name: "shift+tab moves up too", keys: []string{"shift+tab", "shift+tab"}, screen: ScreenWelcome, check: func(t *testing.T, h *harness) {
-			h.wantView("> Language")
+			h.WantView("> Language")
 		}},
 		{name: "tab moves down", keys: []string{"up", "up", "tab"}, screen: ScreenWelcome, check: func(t *testing.T, h *harness) {
-			h.wantView("> Keyboard")
+			h.WantView("> Keyboard")
 		}},
 		{name: "enter on language opens the picker", setup: langPicker, screen: ScreenWelcome, check: func(t *testing.T, h *harness) {
-			h.wantView("Language  46 of 46", "> English (United States)")
+			h.WantView("Language  46 of 46", "> English (United States)")
 			if !h.m.welcome.Capturing() {
 				t.Error("the picker does not have the keyboard")
 			}
 		}},
 		{name: "letters search the picker, q included", setup: langPicker, keys: []string{"q"}, screen: ScreenWelcome, check: func(t *testing.T, h *harness) {
 			wantStays(t, h)
-			h.wantView("search: q")
+			h.WantView("search: q")
 		}},
 		{name: "arrows move in the picker", setup: langPicker, keys: []string{"down", "down"}, screen: ScreenWelcome, check: func(t *testing.T, h *harness) {
-			h.wantView("> English (Canada)")
+			h.WantView("> English (Canada)")
 		}},
 		{name: "pgdown moves by ten in the picker", setup: langPicker, keys: []string{"pgdown"}, screen: ScreenWelcome, check: func(t *testing.T, h *harness) {
-			h.wantView("> French (Belgium)")
+			h.WantView("> French (Belgium)")
 		}},
 		{name: "enter picks and sets the live session", setup: func(h *harness) {
 			langPicker(h)
-			h.typeText("japan")
+			h.Type("japan")
 		}, keys: []string{"enter"}, screen: ScreenWelcome, check: func(t *testing.T, h *harness) {
-			h.wantView("Language    Japanese (Japan)", "The live session now uses ja_JP.UTF-8")
+			h.WantView("Language    Japanese (Japan)", "The live session now uses ja_JP.UTF-8")
 			if _, l, _, _ := h.fake.recorded(); len(l) != 1 || l[0].Locale != "ja_JP.UTF-8" || l[0].Keymap != "us" {
 				t.Errorf("SetLiveLocale got %+v", l)
 			}
 		}},
 		{name: "esc clears the search first", setup: func(h *harness) {
 			langPicker(h)
-			h.typeText("jap")
+			h.Type("jap")
 		}, keys: []string{"esc"}, screen: ScreenWelcome, check: func(t *testing.T, h *harness) {
-			h.wantView("Language  46 of 46")
+			h.WantView("Language  46 of 46")
 		}},
 		{name: "esc closes the picker without a change", setup: langPicker, keys: []string{"down", "esc"}, screen: ScreenWelcome, check: func(t *testing.T, h *harness) {
-			h.wantView("Language    English (United States)")
+			h.WantView("Language    English (United States)")
 			if _, l, _, _ := h.fake.recorded(); len(l) != 0 {
 				t.Errorf("SetLiveLocale called: %+v", l)
 			}
 		}},
 		{name: "the chosen language goes into the request", setup: func(h *harness) {
 			langPicker(h)
-			h.typeText("de_at")
-			h.press("enter")
-			h.idle()
+			h.Type("de_at")
+			h.PressIdle("enter")
 		}, keys: []string{"down", "down", "enter"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
 			if l := h.m.Request().System.Locale; l != "de_AT.UTF-8" {
 				t.Errorf("locale = %q", l)
@@ -213,7 +211,7 @@ func TestNetworkKeys(t *testing.T) {
 	runKeyCases(t, []keyCase{
 		{name: "enter continues when online", setup: toNet, keys: []string{"enter"}, screen: ScreenEdition},
 		{name: "enter does not continue offline", fake: offline, setup: toNet, keys: []string{"enter"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
-			h.wantView("No internet yet")
+			h.WantView("No internet yet")
 		}},
 		{name: "enter continues offline with an offline source", fake: func(f *fakeBackend) {
 			f.offline()
@@ -233,44 +231,35 @@ func TestNetworkKeys(t *testing.T) {
 			if !h.m.network.Capturing() {
 				t.Error("the passphrase field does not have the keyboard")
 			}
-			h.wantView("Passphrase for HomeNet:")
+			h.WantView("Passphrase for HomeNet:")
 		}},
 		{name: "the passphrase is starred, q and ? included", fake: offline, setup: func(h *harness) {
-			h.toNetwork()
-			h.press("down", "enter")
-			h.typeText("q?secret")
+			h.typePassphrase("q?secret")
 		}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
 			wantStays(t, h)
 			wantHelp(false)(t, h)
-			h.wantView("Passphrase for HomeNet: ********")
-			h.wantNoView("secret")
+			h.WantView("Passphrase for HomeNet: ********")
+			h.WantNoView("secret")
 		}},
 		{name: "a wrong passphrase is refused here and asked again", fake: offline, setup: func(h *harness) {
-			h.toNetwork()
-			h.press("down", "enter")
-			h.typeText("wrong horse battery")
+			h.typePassphrase("wrong horse battery")
 		}, keys: []string{"enter"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
-			h.wantView("HomeNet refused the passphrase", "Passphrase for HomeNet:")
+			h.WantView("HomeNet refused the passphrase", "Passphrase for HomeNet:")
 			if !h.m.network.Capturing() {
 				t.Error("not asked again")
 			}
 		}},
 		{name: "the right passphrase joins", fake: offline, setup: func(h *harness) {
-			h.toNetwork()
-			h.press("down", "enter")
-			h.typeText("correct horse battery")
+			h.typePassphrase("correct horse battery")
 		}, keys: []string{"enter"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
-			h.wantView("Joined HomeNet.", "wlan0 connected to HomeNet", "full: the internet is reachable")
+			h.WantView("Joined HomeNet.", "wlan0 connected to HomeNet", "full: the internet is reachable")
 			if j, _, _, _ := h.fake.recorded(); !slices.Equal(j, []string{"HomeNet: ok"}) {
 				t.Errorf("joins = %q", j)
 			}
 		}},
 		{name: "joining then continuing records the network", fake: offline, setup: func(h *harness) {
-			h.toNetwork()
-			h.press("down", "enter")
-			h.typeText("correct horse battery")
-			h.press("enter")
-			h.idle()
+			h.typePassphrase("correct horse battery")
+			h.PressIdle("enter")
 		}, keys: []string{"up", "enter"}, screen: ScreenEdition, check: func(t *testing.T, h *harness) {
 			w := h.m.Request().Network.WiFi
 			if len(w) != 1 || w[0].SSID != "HomeNet" || w[0].PSK != "correct horse battery" {
@@ -278,34 +267,32 @@ func TestNetworkKeys(t *testing.T) {
 			}
 		}},
 		{name: "a short passphrase is refused before asking", fake: offline, setup: func(h *harness) {
-			h.toNetwork()
-			h.press("down", "enter")
-			h.typeText("short")
+			h.typePassphrase("short")
 		}, keys: []string{"enter"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
-			h.wantView("8 to 63 characters")
+			h.WantView("8 to 63 characters")
 			if j, _, _, _ := h.fake.recorded(); len(j) != 0 {
 				t.Errorf("NetworkManager was asked: %q", j)
 			}
 		}},
 		{name: "esc closes the passphrase field", fake: offline, setup: func(h *harness) {
 			h.toNetwork()
-			h.press("down", "enter")
+			h.Press("down", "enter")
 		}, keys: []string{"esc"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
 			if h.m.network.Capturing() {
 				t.Error("still asking")
 			}
 		}},
 		{name: "an open network joins without a passphrase", fake: offline, setup: toNet, keys: []string{"down", "down", "down", "enter"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
-			h.wantView("Joined CoffeeShop.")
+			h.WantView("Joined CoffeeShop.")
 		}},
 		{name: "an enterprise network is explained, not joined", fake: offline, setup: toNet, keys: []string{"down", "down", "enter"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
-			h.wantView("needs settings uai does not ask for")
+			h.WantView("needs settings uai does not ask for")
 		}},
 		{name: "r scans again", fake: offline, setup: toNet, keys: []string{"r"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
-			h.wantView("HomeNet")
+			h.WantView("HomeNet")
 		}},
 		{name: "c checks the internet", fake: offline, setup: toNet, keys: []string{"c"}, screen: ScreenNetwork, check: func(t *testing.T, h *harness) {
-			h.wantView("Internet   none")
+			h.WantView("Internet   none")
 		}},
 		{name: "esc goes back to the welcome", setup: toNet, keys: []string{"esc"}, screen: ScreenWelcome},
 		{name: "q asks first", setup: toNet, keys: []string{"q"}, screen: ScreenNetwork, check: wantDialog(quitDialog)},
@@ -317,8 +304,8 @@ func TestEditionKeys(t *testing.T) {
 	typeFilter := func(q string) func(h *harness) {
 		return func(h *harness) {
 			h.toEdition()
-			h.press("/")
-			h.typeText(q)
+			h.Press("/")
+			h.Type(q)
 		}
 	}
 	toEd := func(h *harness) { h.toEdition() }
@@ -340,7 +327,7 @@ func TestEditionKeys(t *testing.T) {
 		}},
 		{name: "pgup goes to the top", setup: toEd, keys: []string{"pgdown", "pgup"}, screen: ScreenEdition, check: wantEdition("fedora-bootc")},
 		{name: "moving looks the image up", setup: toEd, keys: []string{"down"}, screen: ScreenEdition, check: func(t *testing.T, h *harness) {
-			h.wantView("Built    2026-03-02 (12 days ago)")
+			h.WantView("Built    2026-03-02 (12 days ago)")
 		}},
 		{name: "slash starts the filter", setup: toEd, keys: []string{"/"}, screen: ScreenEdition, check: wantFilter("", true)},
 		{name: "letters filter", setup: typeFilter("blue"), screen: ScreenEdition, check: all(wantFilter("blue", true), wantEdition("bluefin"))},
@@ -354,7 +341,7 @@ func TestEditionKeys(t *testing.T) {
 		{name: "arrows move while filtering", setup: typeFilter("e"), keys: []string{"down"}, screen: ScreenEdition, check: all(wantFilter("e", true), wantEdition("bluefin"))},
 		{name: "enter applies the filter", setup: typeFilter("blue"), keys: []string{"enter"}, screen: ScreenEdition, check: wantFilter("blue", false)},
 		{name: "enter after applying selects", setup: typeFilter("blue"), keys: []string{"enter", "enter"}, screen: ScreenDisk, check: func(t *testing.T, h *harness) {
-			h.wantView("Choose a disk", "for Bluefin, needs at least 40 GiB")
+			h.WantView("Choose a disk", "for Bluefin, needs at least 40 GiB")
 		}},
 		{name: "esc while filtering clears it", setup: typeFilter("blue"), keys: []string{"esc"}, screen: ScreenEdition, check: all(wantFilter("", false), wantEdition("bluefin"))},
 		{name: "esc clears an applied filter", setup: typeFilter("blue"), keys: []string{"enter", "esc"}, screen: ScreenEdition, check: wantFilter("", false)},
@@ -370,7 +357,7 @@ func TestEditionKeys(t *testing.T) {
 			}
 		}},
 		{name: "enter on an edition that does not fit says why and stays", setup: toEd, keys: []string{"down", "down", "enter"}, screen: ScreenEdition, check: func(t *testing.T, h *harness) {
-			h.wantView("cannot be installed on this machine: built for arm64")
+			h.WantView("cannot be installed on this machine: built for arm64")
 		}},
 		{name: "enter on the custom row opens the field", setup: toEd, keys: []string{"pgdown", "enter"}, screen: ScreenEdition, check: func(t *testing.T, h *harness) {
 			if !h.m.edition.Capturing() {
@@ -378,18 +365,13 @@ func TestEditionKeys(t *testing.T) {
 			}
 		}},
 		{name: "a ref that is not bootable is refused here", fake: notBootable, setup: func(h *harness) {
-			h.toEdition()
-			h.press("pgdown", "enter")
-			h.typeText("registry.example.com/team/app:1")
+			h.typeCustomImage("registry.example.com/team/app:1")
 		}, keys: []string{"enter", "enter"}, screen: ScreenEdition, check: func(t *testing.T, h *harness) {
-			h.wantView("not bootable")
+			h.WantView("not bootable")
 		}},
 		{name: "a bootable ref is checked, then chosen and pinned", fake: customOK, setup: func(h *harness) {
-			h.toEdition()
-			h.press("pgdown", "enter")
-			h.typeText("registry.example.com/team/os:1")
-			h.press("enter")
-			h.idle()
+			h.typeCustomImage("registry.example.com/team/os:1")
+			h.PressIdle("enter")
 		}, keys: []string{"enter"}, screen: ScreenDisk, check: func(t *testing.T, h *harness) {
 			r := h.m.Request()
 			if r.EditionID != "" || r.Image != "registry.example.com/team/os@sha256:"+strings.Repeat("cd", 32) || r.TargetRef != "registry.example.com/team/os:1" {
@@ -397,15 +379,12 @@ func TestEditionKeys(t *testing.T) {
 			}
 		}},
 		{name: "changing the ref checks it again", fake: customOK, setup: func(h *harness) {
-			h.toEdition()
-			h.press("pgdown", "enter")
-			h.typeText("registry.example.com/team/os:1")
-			h.press("enter")
-			h.idle()
-			h.press("backspace")
-			h.typeText("2")
+			h.typeCustomImage("registry.example.com/team/os:1")
+			h.PressIdle("enter")
+			h.Press("backspace")
+			h.Type("2")
 		}, keys: []string{"enter"}, screen: ScreenEdition, check: func(t *testing.T, h *harness) {
-			h.wantView("registry.example.com/team/os:2")
+			h.WantView("registry.example.com/team/os:2")
 		}},
 		{name: "esc closes the custom field", setup: toEd, keys: []string{"pgdown", "enter", "esc"}, screen: ScreenEdition, check: func(t *testing.T, h *harness) {
 			if h.m.edition.Capturing() {
@@ -414,7 +393,7 @@ func TestEditionKeys(t *testing.T) {
 		}},
 		{name: "? shows help", setup: toEd, keys: []string{"?"}, screen: ScreenEdition, check: func(t *testing.T, h *harness) {
 			wantHelp(true)(t, h)
-			h.wantView("pgup page up", "clear filter")
+			h.WantView("pgup page up", "clear filter")
 		}},
 		{name: "? again hides help", setup: toEd, keys: []string{"?", "?"}, screen: ScreenEdition, check: wantHelp(false)},
 		{name: "q asks first", setup: toEd, keys: []string{"q"}, screen: ScreenEdition, check: wantDialog(quitDialog)},
@@ -434,13 +413,13 @@ func TestDiskKeys(t *testing.T) {
 		{name: "pgup moves by three", setup: toDisk, keys: []string{"pgdown", "pgup"}, screen: ScreenDisk, check: wantDisk("demo-disk.img")},
 		{name: "refused disk can be looked at", setup: toDisk, keys: []string{"down", "down"}, screen: ScreenDisk, check: wantDisk("nvme0n1")},
 		{name: "enter on a refused disk says why and stays", setup: toDisk, keys: []string{"down", "down", "enter"}, screen: ScreenDisk, check: func(t *testing.T, h *harness) {
-			h.wantView("nvme0n1 cannot be used: mounted at /")
+			h.WantView("nvme0n1 cannot be used: mounted at /")
 		}},
 		{name: "enter on a too small disk says why and stays", setup: toDisk, keys: []string{"pgdown", "enter"}, screen: ScreenDisk, check: func(t *testing.T, h *harness) {
-			h.wantView("sdc cannot be used: too small: needs 10 GiB")
+			h.WantView("sdc cannot be used: too small: needs 10 GiB")
 		}},
 		{name: "moving clears the reason", setup: toDisk, keys: []string{"pgdown", "enter", "up"}, screen: ScreenDisk, check: func(t *testing.T, h *harness) {
-			h.wantNoView("cannot be used")
+			h.WantNoView("cannot be used")
 		}},
 		{name: "enter on a usable disk goes to the storage", setup: toDisk, keys: []string{"down", "enter"}, screen: ScreenStorage, check: func(t *testing.T, h *harness) {
 			if r := h.m.Request(); r.DiskPath != "/dev/sdb" {
@@ -449,8 +428,7 @@ func TestDiskKeys(t *testing.T) {
 		}},
 		{name: "esc goes back to the edition", setup: func(h *harness) {
 			h.toEdition()
-			h.press("down", "enter")
-			h.idle()
+			h.PressIdle("down", "enter")
 		}, keys: []string{"esc"}, screen: ScreenEdition, check: wantEdition("bluefin")},
 		{name: "back and forward keeps the disk", setup: toDisk, keys: []string{"down", "esc", "enter"}, screen: ScreenDisk, check: wantDisk("sdb")},
 		{name: "r looks for disks again", setup: toDisk, keys: []string{"r"}, screen: ScreenDisk, check: func(t *testing.T, h *harness) {
@@ -506,34 +484,30 @@ func TestStorageKeys(t *testing.T) {
 			}
 		}},
 		{name: "a root size is kept", setup: func(h *harness) {
-			h.toStorage("sdb")
-			h.press("up", "up")
-			h.typeText("40GiB")
+			h.typeRootSize("40GiB")
 		}, keys: []string{"tab", "tab", "enter"}, screen: ScreenAccounts, check: func(t *testing.T, h *harness) {
 			if n := storage(t, h).RootSizeBytes; n != 40*gib {
 				t.Errorf("root = %d", n)
 			}
 		}},
 		{name: "a root size that is not one is refused here", setup: func(h *harness) {
-			h.toStorage("sdb")
-			h.press("up", "up")
-			h.typeText("lots")
+			h.typeRootSize("lots")
 		}, keys: []string{"tab", "tab", "enter"}, screen: ScreenStorage, check: func(t *testing.T, h *harness) {
-			h.wantView(`"lots" is not a size`)
+			h.WantView(`"lots" is not a size`)
 		}},
 		{name: "space on encryption shows the passphrase fields", setup: sdb, keys: []string{"up", "space"}, screen: ScreenStorage, check: func(t *testing.T, h *harness) {
-			h.wantView("Passphrase", "Repeat it", "TPM2")
+			h.WantView("Passphrase", "Repeat it", "TPM2")
 		}},
 		{name: "no TPM2 offered without one", fake: func(f *fakeBackend) { f.machine.TPM2 = false }, setup: sdb, keys: []string{"up", "space"}, screen: ScreenStorage, check: func(t *testing.T, h *harness) {
-			h.wantNoView("TPM2")
+			h.WantNoView("TPM2")
 		}},
 		{name: "encryption with a passphrase and TPM2", setup: func(h *harness) {
 			h.toStorage("sdb")
-			h.press("up", "space", "tab")
-			h.typeText("correct horse battery staple")
-			h.press("tab")
-			h.typeText("correct horse battery staple")
-			h.press("tab", "space")
+			h.Press("up", "space", "tab")
+			h.Type("correct horse battery staple")
+			h.Press("tab")
+			h.Type("correct horse battery staple")
+			h.Press("tab", "space")
 		}, keys: []string{"tab", "enter"}, screen: ScreenAccounts, check: func(t *testing.T, h *harness) {
 			e := storage(t, h).Encryption
 			if !e.Enabled || !e.TPM2 || e.Passphrase != "correct horse battery staple" {
@@ -542,12 +516,12 @@ func TestStorageKeys(t *testing.T) {
 		}},
 		{name: "a short passphrase is refused here", setup: func(h *harness) {
 			h.toStorage("sdb")
-			h.press("up", "space", "tab")
-			h.typeText("short")
-			h.press("tab")
-			h.typeText("short")
+			h.Press("up", "space", "tab")
+			h.Type("short")
+			h.Press("tab")
+			h.Type("short")
 		}, keys: []string{"tab", "tab", "enter"}, screen: ScreenStorage, check: func(t *testing.T, h *harness) {
-			h.wantView("use at least 8")
+			h.WantView("use at least 8")
 		}},
 		{name: "the layout is checked by planning it", fake: func(f *fakeBackend) {
 			f.planCheck = func(r installer.Request) error {
@@ -557,16 +531,14 @@ func TestStorageKeys(t *testing.T) {
 				return nil
 			}
 		}, setup: func(h *harness) {
-			h.toStorage("sdb")
-			h.press("up", "up")
-			h.typeText("200GiB")
+			h.typeRootSize("200GiB")
 		}, keys: []string{"tab", "tab", "enter"}, screen: ScreenStorage, check: func(t *testing.T, h *harness) {
-			h.wantView("this layout cannot be planned: root does not fit")
+			h.WantView("this layout cannot be planned: root does not fit")
 		}},
 		{name: "esc goes back to the disk", setup: sdb, keys: []string{"esc"}, screen: ScreenDisk, check: wantDisk("sdb")},
 		{name: "back and forward keeps the choices", setup: func(h *harness) {
 			h.toStorage("sdb")
-			h.press("up", "up", "up", "right")
+			h.Press("up", "up", "up", "right")
 		}, keys: []string{"esc", "enter"}, screen: ScreenStorage, check: func(t *testing.T, h *harness) {
 			if fs := h.m.storage.Form().Get("filesystem").Current(); fs != "ext4" {
 				t.Errorf("filesystem = %q", fs)
@@ -574,7 +546,7 @@ func TestStorageKeys(t *testing.T) {
 		}},
 		{name: "another disk starts afresh", setup: func(h *harness) {
 			h.toStorage("sdb")
-			h.press("up", "up", "up", "right")
+			h.Press("up", "up", "up", "right")
 		}, keys: []string{"esc", "up", "enter"}, screen: ScreenStorage, check: func(t *testing.T, h *harness) {
 			if fs := h.m.storage.Form().Get("filesystem").Current(); fs != "xfs" {
 				t.Errorf("filesystem = %q", fs)
@@ -588,18 +560,14 @@ func TestStorageKeys(t *testing.T) {
 
 func TestAccountsKeys(t *testing.T) {
 	acc := func(h *harness) { h.toAccounts("sdb") }
-	asUser := func(h *harness) {
-		h.toAccounts("sdb")
-		h.press("up", "left", "down")
-		h.typeText("alex")
-	}
+	asUser := func(h *harness) { h.typeUser("alex") }
 	runKeyCases(t, []keyCase{
 		{name: "a server edition starts with root and a key", setup: acc, screen: ScreenAccounts, check: func(t *testing.T, h *harness) {
-			h.wantView("(*) root, with an SSH key only", "> Root SSH key")
+			h.WantView("(*) root, with an SSH key only", "> Root SSH key")
 		}},
 		{name: "a key for root goes on", setup: func(h *harness) {
 			acc(h)
-			h.typeText(testKey)
+			h.Type(testKey)
 		}, keys: []string{"enter", "enter"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
 			r := h.m.Request().Root
 			if !r.Locked || len(r.SSHAuthorizedKeys) != 1 || r.SSHAuthorizedKeys[0] != testKey || len(h.m.Request().Users) != 0 {
@@ -607,26 +575,22 @@ func TestAccountsKeys(t *testing.T) {
 			}
 		}},
 		{name: "no key for root is refused here", setup: acc, keys: []string{"enter", "enter"}, screen: ScreenAccounts, check: func(t *testing.T, h *harness) {
-			h.wantView("paste the public key")
+			h.WantView("paste the public key")
 		}},
 		{name: "a user with a password", setup: func(h *harness) {
-			asUser(h)
-			h.press("tab")
-			h.typeText("Tr0ub4dor&3-horse")
-			h.press("tab")
-			h.typeText("Tr0ub4dor&3-horse")
+			h.typePasswords("alex", "Tr0ub4dor&3-horse", "Tr0ub4dor&3-horse")
 		}, keys: []string{"tab", "tab", "tab", "enter"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
 			u := h.m.Request().Users
 			if len(u) != 1 || u[0].Name != "alex" || u[0].Password != "Tr0ub4dor&3-horse" || !slices.Equal(u[0].Groups, []string{"wheel"}) {
 				t.Errorf("users = %+v", u)
 			}
-			h.wantNoView("Tr0ub4dor")
+			h.WantNoView("Tr0ub4dor")
 		}},
 		{name: "a user with a key and no password", setup: func(h *harness) {
 			asUser(h)
-			h.press("tab", "tab", "tab")
-			h.typeText(testKey)
-			h.press("tab", "space")
+			h.Press("tab", "tab", "tab")
+			h.Type(testKey)
+			h.Press("tab", "space")
 		}, keys: []string{"tab", "enter"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
 			u := h.m.Request().Users
 			if len(u) != 1 || u[0].Password != "" || len(u[0].SSHAuthorizedKeys) != 1 || len(u[0].Groups) != 0 {
@@ -634,45 +598,35 @@ func TestAccountsKeys(t *testing.T) {
 			}
 		}},
 		{name: "an empty password is refused here", setup: asUser, keys: []string{"tab", "tab", "tab", "tab", "tab", "enter"}, screen: ScreenAccounts, check: func(t *testing.T, h *harness) {
-			h.wantView("the password is empty")
+			h.WantView("the password is empty")
 		}},
 		{name: "different passwords are refused here", setup: func(h *harness) {
-			asUser(h)
-			h.press("tab")
-			h.typeText("one-password")
-			h.press("tab")
-			h.typeText("another-one")
+			h.typePasswords("alex", "one-password", "another-one")
 		}, keys: []string{"tab", "tab", "tab", "enter"}, screen: ScreenAccounts, check: func(t *testing.T, h *harness) {
-			h.wantView("the two passwords differ")
+			h.WantView("the two passwords differ")
 		}},
 		{name: "a user called root is refused", setup: func(h *harness) {
-			h.toAccounts("sdb")
-			h.press("up", "left", "down")
-			h.typeText("root")
-			h.press("tab")
-			h.typeText("pw-pw-pw-pw")
-			h.press("tab")
-			h.typeText("pw-pw-pw-pw")
+			h.typePasswords("root", "pw-pw-pw-pw", "pw-pw-pw-pw")
 		}, keys: []string{"tab", "tab", "tab", "enter"}, screen: ScreenAccounts, check: func(t *testing.T, h *harness) {
-			h.wantView("root is not a user of its own")
+			h.WantView("root is not a user of its own")
 		}},
 		{name: "a bad host name is refused with the answers' words", setup: func(h *harness) {
 			acc(h)
-			h.typeText(testKey)
-			h.press("up", "up", "up")
-			h.typeText("no_underscores")
+			h.Type(testKey)
+			h.Press("up", "up", "up")
+			h.Type("no_underscores")
 		}, keys: []string{"tab", "tab", "tab", "tab", "enter"}, screen: ScreenAccounts, check: func(t *testing.T, h *harness) {
-			h.wantView(`"no_underscores" is not a valid hostname`)
+			h.WantView(`"no_underscores" is not a valid hostname`)
 		}},
 		{name: "enter on the time zone opens the search", setup: acc, keys: []string{"up", "up", "enter"}, screen: ScreenAccounts, check: func(t *testing.T, h *harness) {
-			h.wantView("Time zone  5 of 5")
+			h.WantView("Time zone  5 of 5")
 		}},
 		{name: "a time zone is searched and picked", setup: func(h *harness) {
 			acc(h)
-			h.press("up", "up", "enter")
-			h.typeText("berlin")
-			h.press("enter", "down", "down")
-			h.typeText(testKey)
+			h.Press("up", "up", "enter")
+			h.Type("berlin")
+			h.Press("enter", "down", "down")
+			h.Type(testKey)
 		}, keys: []string{"enter", "enter"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
 			if z := h.m.Request().System.Timezone; z != "Europe/Berlin" {
 				t.Errorf("timezone = %q", z)
@@ -690,7 +644,7 @@ func TestSummaryKeys(t *testing.T) {
 	installedDisk := func(path string) func(*testing.T, *harness) {
 		return func(t *testing.T, h *harness) {
 			t.Helper()
-			h.until("Install to be called", func() bool { return len(h.fake.installedPlans()) == 1 })
+			h.Until("Install to be called", func() bool { return len(h.fake.installedPlans()) == 1 })
 			if got := h.fake.installedPlans()[0].Disk.Path; got != path {
 				t.Errorf("Install got a plan for %s, want %s", got, path)
 			}
@@ -706,7 +660,7 @@ func TestSummaryKeys(t *testing.T) {
 	wantTyped := func(s string) func(*testing.T, *harness) {
 		return func(t *testing.T, h *harness) {
 			t.Helper()
-			h.wantView("Type sdb to confirm: " + s + " ")
+			h.WantView("Type sdb to confirm: " + s + " ")
 		}
 	}
 	runKeyCases(t, []keyCase{
@@ -714,23 +668,23 @@ func TestSummaryKeys(t *testing.T) {
 		{name: "esc goes back to the accounts", setup: full, keys: []string{"esc"}, screen: ScreenAccounts},
 		{name: "esc twice goes back to the storage of the same disk", setup: empty, keys: []string{"esc", "esc"}, screen: ScreenStorage},
 		{name: "pgdown scrolls the plan", setup: empty, keys: []string{"pgdown"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
-			h.wantView("more lines above", "Root          no password")
+			h.WantView("more lines above", "Root          no password")
 		}},
 		{name: "pgdown twice shows the command", setup: empty, keys: []string{"pgdown", "pgdown"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
-			h.wantView("--target-imgref quay.io/fedora/fedora-bootc:44")
+			h.WantView("--target-imgref quay.io/fedora/fedora-bootc:44")
 		}},
 		{name: "pgup scrolls back", setup: empty, keys: []string{"pgdown", "pgup"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
-			h.wantView("Edition       Fedora bootc")
-			h.wantNoView("more lines above")
+			h.WantView("Edition       Fedora bootc")
+			h.WantNoView("more lines above")
 		}},
 		{name: "down scrolls a line", setup: empty, keys: []string{"down"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
-			h.wantView("^ 2 more lines above")
+			h.WantView("^ 2 more lines above")
 		}},
 		{name: "j scrolls a line", setup: empty, keys: []string{"j", "j"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
-			h.wantView("^ 3 more lines above")
+			h.WantView("^ 3 more lines above")
 		}},
 		{name: "up and k scroll back", setup: empty, keys: []string{"j", "j", "up", "k"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
-			h.wantNoView("more lines above")
+			h.WantNoView("more lines above")
 		}},
 		{name: "q asks first", setup: empty, keys: []string{"q"}, screen: ScreenSummary, check: wantDialog(quitDialog)},
 		{name: "y quits without installing", setup: empty, keys: []string{"q", "y"}, check: all(wantQuit(installer.ClassAborted.ExitCode()), func(t *testing.T, h *harness) {
@@ -742,81 +696,62 @@ func TestSummaryKeys(t *testing.T) {
 
 		{name: "enter without the name does not install", setup: full, keys: []string{"enter"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
 			notInstalled(t, h)
-			h.wantView("type sdb exactly to confirm")
+			h.WantView("type sdb exactly to confirm")
 		}},
 		{name: "a wrong name does not install", setup: func(h *harness) {
 			full(h)
-			h.typeText("sda")
+			h.Type("sda")
 		}, keys: []string{"enter"}, screen: ScreenSummary, check: notInstalled},
 		{name: "a partial name does not install", setup: func(h *harness) {
 			full(h)
-			h.typeText("sd")
+			h.Type("sd")
 		}, keys: []string{"enter"}, screen: ScreenSummary, check: notInstalled},
 		{name: "the name and enter install", fake: hold(preflightOnly), setup: func(h *harness) {
 			full(h)
-			h.typeText("sdb")
+			h.Type("sdb")
 		}, keys: []string{"enter"}, screen: ScreenProgress, check: installedDisk("/dev/sdb")},
 		{name: "backspace corrects the name", fake: hold(preflightOnly), setup: func(h *harness) {
 			full(h)
-			h.typeText("sdbx")
+			h.Type("sdbx")
 		}, keys: []string{"backspace", "enter"}, screen: ScreenProgress, check: installedDisk("/dev/sdb")},
 		{name: "ctrl+u clears the name", setup: func(h *harness) {
 			full(h)
-			h.typeText("sdb")
+			h.Type("sdb")
 		}, keys: []string{"ctrl+u", "enter"}, screen: ScreenSummary, check: notInstalled},
 		{name: "q is typed, not quit", setup: full, keys: []string{"q"}, screen: ScreenSummary, check: all(wantStays, wantTyped("q"))},
 		{name: "? is typed, not help", setup: full, keys: []string{"?"}, screen: ScreenSummary, check: all(wantHelp(false), wantTyped("?"))},
 		{name: "j is typed, not scrolled", setup: full, keys: []string{"j"}, screen: ScreenSummary, check: all(wantTyped("j"), func(t *testing.T, h *harness) {
-			h.wantNoView("more lines above")
+			h.WantNoView("more lines above")
 		})},
 		{name: "arrows still scroll while typing", setup: full, keys: []string{"down"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
-			h.wantView("more lines above")
+			h.WantView("more lines above")
 		}},
 		{name: "ctrl+c asks first while typing", setup: full, keys: []string{"ctrl+c"}, screen: ScreenSummary, check: wantDialog(quitDialog)},
 		{name: "esc goes back while typing", setup: func(h *harness) {
 			full(h)
-			h.typeText("sd")
+			h.Type("sd")
 		}, keys: []string{"esc"}, screen: ScreenAccounts},
 		{name: "the confirmation starts empty after coming back", setup: func(h *harness) {
 			full(h)
-			h.typeText("sdb")
-			h.press("esc")
-			h.idle()
+			h.Type("sdb")
+			h.PressIdle("esc")
 		}, keys: []string{"enter"}, screen: ScreenSummary, check: notInstalled},
 
 		{name: "a plan error stays on the screen", setup: func(h *harness) {
-			h.toAccounts("sdb")
-			h.fake.mu.Lock()
-			h.fake.planErr = installer.Errorf(installer.ClassInvalidInput, "", "edition fedora-bootc has no image for riscv64")
-			h.fake.mu.Unlock()
-			h.typeText(testKey)
-			h.press("enter", "enter")
-			h.idle()
+			h.toPlanError(installer.Errorf(installer.ClassInvalidInput, "", "edition fedora-bootc has no image for riscv64"))
 		}, keys: []string{"enter"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
 			notInstalled(t, h)
-			h.wantView("could not plan the install: edition fedora-bootc has no image for riscv64")
+			h.WantView("could not plan the install: edition fedora-bootc has no image for riscv64")
 		}},
 		{name: "r plans again after an error", setup: func(h *harness) {
-			h.toAccounts("sdb")
-			h.fake.mu.Lock()
-			h.fake.planErr = installer.Errorf(installer.ClassInvalidInput, "", "no image")
-			h.fake.mu.Unlock()
-			h.typeText(testKey)
-			h.press("enter", "enter")
-			h.idle()
+			h.toPlanError(installer.Errorf(installer.ClassInvalidInput, "", "no image"))
 		}, keys: []string{"r"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
 			if n := len(h.fake.planChoices()); n != 3 {
 				t.Errorf("Plan called %d times, want 3 (storage check, review, again)", n)
 			}
 		}},
 		{name: "esc goes back after an error", setup: func(h *harness) {
-			h.toAccounts("sdb")
-			h.fake.mu.Lock()
-			h.fake.planErr = installer.Errorf(installer.ClassInvalidInput, "", "no image")
-			h.fake.mu.Unlock()
-			h.typeText(testKey)
-			h.press("enter", "enter")
-			h.idle()
+			h.toPlanError(installer.Errorf(installer.ClassInvalidInput, "", "no image"))
 		}, keys: []string{"esc"}, screen: ScreenAccounts},
 	})
 }
@@ -824,18 +759,18 @@ func TestSummaryKeys(t *testing.T) {
 func TestProgressKeys(t *testing.T) {
 	before := func(h *harness) {
 		h.toProgress()
-		h.until("preflight running", func() bool { return h.stepState(installer.StepPreflight) == "running" })
+		h.Until("preflight running", func() bool { return h.stepState(installer.StepPreflight) == "running" })
 	}
 	after := func(h *harness) {
 		h.toProgress()
-		h.until("bootc running", func() bool { return h.stepState(installer.StepBootc) == "running" })
+		h.Until("bootc running", func() bool { return h.stepState(installer.StepBootc) == "running" })
 	}
 	runKeyCases(t, []keyCase{
 		{name: "l opens the log", fake: hold(upToBootc), setup: after, keys: []string{"l"}, screen: ScreenProgress, check: func(t *testing.T, h *harness) {
 			if !h.m.progress.LogShown() {
 				t.Error("log pane closed")
 			}
-			h.wantView("Log  last 7 of 7 lines", "Initializing ostree layout")
+			h.WantView("Log  last 7 of 7 lines", "Initializing ostree layout")
 		}},
 		{name: "l again closes it", fake: hold(upToBootc), setup: after, keys: []string{"l", "l"}, screen: ScreenProgress, check: func(t *testing.T, h *harness) {
 			if h.m.progress.LogShown() {
@@ -847,12 +782,12 @@ func TestProgressKeys(t *testing.T) {
 		{name: "? shows help", fake: hold(preflightOnly), setup: before, keys: []string{"?"}, screen: ScreenProgress, check: wantHelp(true)},
 		{name: "ctrl+c before partitioning asks to cancel", fake: hold(preflightOnly), setup: before, keys: []string{"ctrl+c"}, screen: ScreenProgress, check: func(t *testing.T, h *harness) {
 			wantDialog(cancelDialog)(t, h)
-			h.wantView("Nothing has been written to /dev/sdb yet")
+			h.WantView("Nothing has been written to /dev/sdb yet")
 		}},
 		{name: "q before partitioning asks to cancel", fake: hold(preflightOnly), setup: before, keys: []string{"q"}, screen: ScreenProgress, check: wantDialog(cancelDialog)},
 		{name: "n keeps installing", fake: hold(preflightOnly), setup: before, keys: []string{"ctrl+c", "n"}, screen: ScreenProgress, check: wantStays},
 		{name: "y cancels and quits once the engine stops", fake: hold(preflightOnly), setup: before, keys: []string{"ctrl+c", "y"}, screen: anyScreen, check: func(t *testing.T, h *harness) {
-			h.until("the program to quit", func() bool { return h.quit })
+			h.Until("the program to quit", func() bool { return h.Quit })
 			wantQuit(installer.ClassAborted.ExitCode())(t, h)
 			if h.m.Result().Class != "aborted" {
 				t.Errorf("class = %q, want aborted", h.m.Result().Class)
@@ -860,7 +795,7 @@ func TestProgressKeys(t *testing.T) {
 		}},
 		{name: "ctrl+c after partitioning explains it is too late", fake: hold(upToBootc), setup: after, keys: []string{"ctrl+c"}, screen: ScreenProgress, check: func(t *testing.T, h *harness) {
 			wantDialog(tooLateDialog)(t, h)
-			h.wantView("cannot be cancelled now")
+			h.WantView("cannot be cancelled now")
 		}},
 		{name: "y does not cancel when it is too late", fake: hold(upToBootc), setup: after, keys: []string{"ctrl+c", "y"}, screen: ScreenProgress, check: wantDialog(tooLateDialog)},
 		{name: "esc closes the too-late note", fake: hold(upToBootc), setup: after, keys: []string{"ctrl+c", "esc"}, screen: ScreenProgress, check: wantStays},
@@ -869,10 +804,7 @@ func TestProgressKeys(t *testing.T) {
 }
 
 func TestDoneKeys(t *testing.T) {
-	toDone := func(h *harness) {
-		h.toProgress()
-		h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
-	}
+	toDone := func(h *harness) { h.toDone() }
 	real := func(f *fakeBackend) { f.real = true }
 	wantAction := func(a string) func(*testing.T, *harness) {
 		return func(t *testing.T, h *harness) {
@@ -905,10 +837,10 @@ func TestDoneKeys(t *testing.T) {
 			f.powerErr = errors.New("ask logind to reboot: Access denied")
 		}, setup: toDone, keys: []string{"r"}, screen: ScreenDone, check: func(t *testing.T, h *harness) {
 			wantStays(t, h)
-			h.wantView("Access denied")
+			h.WantView("Access denied")
 		}},
 		{name: "r is not offered for a simulated install", setup: toDone, keys: []string{"r"}, screen: ScreenDone, check: all(wantStays, wantPower(), func(t *testing.T, h *harness) {
-			h.wantView("Reboot into the new system is not offered")
+			h.WantView("Reboot into the new system is not offered")
 		})},
 		{name: "down and up move", fake: real, setup: toDone, keys: []string{"down", "down", "up"}, screen: ScreenDone, check: func(t *testing.T, h *harness) {
 			if a := h.m.done.Selected(); a != ActionPowerOff {
@@ -921,7 +853,7 @@ func TestDoneKeys(t *testing.T) {
 			if len(ex) != 1 || ex[0].EditionID != "fedora-bootc" || ex[0].DiskPath != "/dev/sdb" || !ex[0].Wipe || len(ex[0].Root.SSHAuthorizedKeys) != 1 {
 				t.Errorf("exported %+v", ex)
 			}
-			h.wantView("Saved the answers to /tmp/uai-answers-test.toml")
+			h.WantView("Saved the answers to /tmp/uai-answers-test.toml")
 		}},
 		{name: "q exits at once", setup: toDone, keys: []string{"q"}, check: all(wantQuit(0), wantAction(ActionExit))},
 		{name: "ctrl+c exits at once", setup: toDone, keys: []string{"ctrl+c"}, check: wantQuit(0)},
@@ -935,10 +867,10 @@ func TestErrorKeys(t *testing.T) {
 		return func(h *harness) {
 			h.toSummary(disk)
 			if disk == "sdb" {
-				h.typeText("sdb")
+				h.Type("sdb")
 			}
-			h.press("enter")
-			h.until("the error screen", func() bool { return h.m.Screen() == ScreenError })
+			h.Press("enter")
+			h.Until("the error screen", func() bool { return h.m.Screen() == ScreenError })
 		}
 	}
 	failing := func(f *fakeBackend) { f.install = failingInstall }
@@ -947,10 +879,10 @@ func TestErrorKeys(t *testing.T) {
 			if n := len(h.fake.planChoices()); n != 3 {
 				t.Errorf("Plan called %d times, want 3 (storage check, review, retry)", n)
 			}
-			h.wantView("Type sdb to confirm:")
+			h.WantView("Type sdb to confirm:")
 		}},
 		{name: "a retry demands the name even for a disk that was empty", fake: failing, setup: toError("demo-disk.img"), keys: []string{"r", "enter"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
-			h.wantView("Type demo-disk.img to confirm:")
+			h.WantView("Type demo-disk.img to confirm:")
 			c := h.fake.planChoices()
 			if !c[len(c)-1].Wipe {
 				t.Error("the plan of the retry does not allow the wipe")
@@ -961,15 +893,15 @@ func TestErrorKeys(t *testing.T) {
 		}},
 		{name: "esc goes back to the choices", fake: failing, setup: toError("sdb"), keys: []string{"esc"}, screen: ScreenAccounts},
 		{name: "back to the choices, then forward, reviews afresh", fake: failing, setup: toError("sdb"), keys: []string{"esc", "enter"}, screen: ScreenSummary, check: func(t *testing.T, h *harness) {
-			h.wantView("Type sdb to confirm:")
+			h.WantView("Type sdb to confirm:")
 		}},
 		{name: "e saves the answers", fake: failing, setup: toError("sdb"), keys: []string{"e"}, screen: ScreenError, check: func(t *testing.T, h *harness) {
-			h.wantView("Saved the answers")
+			h.WantView("Saved the answers")
 		}},
 		{name: "enter does nothing", fake: failing, setup: toError("sdb"), keys: []string{"enter"}, screen: ScreenError, check: wantStays},
 		{name: "q asks first", fake: failing, setup: toError("sdb"), keys: []string{"q"}, screen: ScreenError, check: func(t *testing.T, h *harness) {
 			wantDialog(quitDialog)(t, h)
-			h.wantView("exits with code 6")
+			h.WantView("exits with code 6")
 		}},
 		{name: "y quits with the failure's exit code", fake: failing, setup: toError("sdb"), keys: []string{"q", "y"}, check: all(wantQuit(installer.ClassInstallFailed.ExitCode()), func(t *testing.T, h *harness) {
 			if r := h.m.Result(); r.Class != "install-failed" || !strings.Contains(r.Error, "connection reset by peer") {

@@ -48,11 +48,10 @@ func TestReviewMediumUseRegistry(t *testing.T) {
 	if p == nil || p.Medium == nil || p.Runner != installer.RunnerHost {
 		t.Fatalf("plan does not install from the medium: %+v", p)
 	}
-	h.wantView("The install medium's build (sha256:cdcdcdcdcdcd) is installed.", "sha256:abababababab, built 2026-03-02: press u to install that instead.",
+	h.WantView("The install medium's build (sha256:cdcdcdcdcdcd) is installed.", "sha256:abababababab, built 2026-03-02: press u to install that instead.",
 		"u registry's build · pgdn page down · ? help · q quit")
 
-	h.press("u")
-	h.idle()
+	h.PressIdle("u")
 	h.wantScreen(ScreenSummary)
 	r := lastChoice(t, f)
 	if r.EditionID != "fedora-bootc" || r.Digest != registryDigest || r.Image != "" || r.TargetRef != "" {
@@ -68,21 +67,20 @@ func TestReviewMediumUseRegistry(t *testing.T) {
 	if p.Edition.Digest != registryDigest || p.TargetRef != "quay.io/fedora/fedora-bootc:44" {
 		t.Errorf("new plan: digest %q, target ref %q", p.Edition.Digest, p.TargetRef)
 	}
-	h.wantView("pinned: exactly this image is installed")
+	h.WantView("pinned: exactly this image is installed")
 	if !strings.Contains(p.RunnerReason, "the user chose the registry's build") {
 		t.Errorf("runner reason %q", p.RunnerReason)
 	}
-	h.wantNoView(registryNotice, "registry's build")
+	h.WantNoView(registryNotice, "registry's build")
 
 	// u means nothing any more; enter installs the registry's plan.
 	n := len(f.planChoices())
-	h.press("u")
-	h.idle()
+	h.PressIdle("u")
 	if len(f.planChoices()) != n {
 		t.Error("u planned again although the plan no longer comes from the medium")
 	}
-	h.press("enter")
-	h.until("the install", func() bool { return len(f.installedPlans()) > 0 })
+	h.Press("enter")
+	h.Until("the install", func() bool { return len(f.installedPlans()) > 0 })
 	if ps := f.installedPlans(); len(ps) == 0 || ps[0] != p {
 		t.Errorf("installed %v, want the registry's plan", ps)
 	}
@@ -96,15 +94,13 @@ func TestReviewMediumUseRegistryWhileConfirming(t *testing.T) {
 	onMedium(mediumDigest)(f)
 	h := newHarness(t, f, Options{}, 80, 24)
 	h.toSummary("sdb")
-	h.wantView("press ctrl+r to install that instead.", "ctrl+r registry's build")
+	h.WantView("press ctrl+r to install that instead.", "ctrl+r registry's build")
 	n := len(f.planChoices())
-	h.press("u")
-	h.idle()
+	h.PressIdle("u")
 	if len(f.planChoices()) != n || h.m.summary.Plan().Medium == nil {
 		t.Fatal("u re-planned while the confirmation field had the keyboard")
 	}
-	h.press("ctrl+r")
-	h.idle()
+	h.PressIdle("ctrl+r")
 	if r := lastChoice(t, f); r.Digest != registryDigest || !r.Wipe {
 		t.Errorf("re-planned with Digest %q, Wipe %v", r.Digest, r.Wipe)
 	}
@@ -148,11 +144,10 @@ func TestReviewMediumNoNotice(t *testing.T) {
 			if p := h.m.summary.Plan(); p == nil || p.Medium == nil {
 				t.Fatalf("plan does not install from the medium: %+v", p)
 			}
-			h.wantView("the install medium's build: installed from there")
-			h.wantNoView(registryNotice, "registry's build")
+			h.WantView("the install medium's build: installed from there")
+			h.WantNoView(registryNotice, "registry's build")
 			n := len(f.planChoices())
-			h.press("u")
-			h.idle()
+			h.PressIdle("u")
 			h.wantScreen(ScreenSummary)
 			if len(f.planChoices()) != n || h.m.summary.Plan().Medium == nil {
 				t.Error("u planned again without a registry build to offer")

@@ -21,15 +21,15 @@ func TestBackFromEveryScreen(t *testing.T) {
 		{name: "network", setup: func(h *harness) { h.toNetwork() }, back: ScreenWelcome},
 		{name: "edition", setup: func(h *harness) {
 			h.toEdition()
-			h.press("down")
+			h.Press("down")
 		}, back: ScreenNetwork, kept: wantEdition("bluefin")},
 		{name: "disk", setup: func(h *harness) {
 			h.toDisk()
-			h.press("down")
+			h.Press("down")
 		}, back: ScreenEdition, kept: wantDisk("sdb")},
 		{name: "storage", setup: func(h *harness) {
 			h.toStorage("sdb")
-			h.press("up", "space")
+			h.Press("up", "space")
 		}, back: ScreenDisk, kept: func(t *testing.T, h *harness) {
 			if !h.m.storage.Form().Get("encrypt").Checked {
 				t.Error("encryption was forgotten")
@@ -37,9 +37,9 @@ func TestBackFromEveryScreen(t *testing.T) {
 		}},
 		{name: "accounts", setup: func(h *harness) {
 			h.toAccounts("sdb")
-			h.typeText("ssh-ed25519 half")
+			h.Type("ssh-ed25519 half")
 		}, back: ScreenStorage, kept: func(t *testing.T, h *harness) {
-			h.wantView("ssh-ed25519 half")
+			h.WantView("ssh-ed25519 half")
 		}},
 		{name: "summary", setup: func(h *harness) { h.toSummary("sdb") }, back: ScreenAccounts},
 	}
@@ -48,14 +48,12 @@ func TestBackFromEveryScreen(t *testing.T) {
 			h := newHarness(t, newFake(), Options{}, 80, 24)
 			tc.setup(h)
 			here := h.m.Screen()
-			h.press("esc")
-			h.idle()
+			h.PressIdle("esc")
 			h.wantScreen(tc.back)
 			if here == ScreenSummary {
 				return // forward again is a new review, tested with the summary
 			}
-			h.press("enter")
-			h.idle()
+			h.PressIdle("enter")
 			// Forward lands where we were (the welcome's enter continues;
 			// the others' enter chooses what was chosen).
 			if here == ScreenStorage || here == ScreenAccounts || here == ScreenNetwork {
@@ -64,8 +62,7 @@ func TestBackFromEveryScreen(t *testing.T) {
 			if tc.kept != nil {
 				if h.m.Screen() != here {
 					// A list screen goes on with enter; come back to look.
-					h.press("esc")
-					h.idle()
+					h.PressIdle("esc")
 				}
 				tc.kept(t, h)
 			}
@@ -87,26 +84,24 @@ func TestPreseededAnswers(t *testing.T) {
 		t.Fatalf("flow = %v, want disk, accounts, summary", f)
 	}
 	h.wantScreen(ScreenDisk)
-	h.wantView("Disk > Accounts > Review > Install > Finish")
-	h.press("esc") // nothing before the first screen
-	h.idle()
+	h.WantView("Disk > Accounts > Review > Install > Finish")
+	h.Press("esc") // nothing before the first screen
+	h.Idle()
 	h.wantScreen(ScreenDisk)
 	h.pickDisk("sdb")
-	h.press("enter")
-	h.idle()
+	h.PressIdle("enter")
 	h.wantScreen(ScreenAccounts)
-	h.wantView("Host name     lab-7", "Time zone     Europe/Paris")
-	h.typeText(testKey)
-	h.press("enter", "enter")
-	h.idle()
+	h.WantView("Host name     lab-7", "Time zone     Europe/Paris")
+	h.Type(testKey)
+	h.PressIdle("enter", "enter")
 	h.wantScreen(ScreenSummary)
 	r := h.m.Request()
 	if r.EditionID != "fedora-bootc" || r.DiskPath != "/dev/sdb" || r.Filesystem != "ext4" || r.System.Keymap != "fr" ||
 		r.System.Hostname != "lab-7" || len(r.Kargs) != 1 || len(r.Root.SSHAuthorizedKeys) != 1 {
 		t.Errorf("request = %+v", r)
 	}
-	h.press("pgdown")
-	h.wantView("Language      fr_FR.UTF-8, keyboard fr", "Host name     lab-7")
+	h.Press("pgdown")
+	h.WantView("Language      fr_FR.UTF-8, keyboard fr", "Host name     lab-7")
 }
 
 // A disk named by the answers' selector is found among the disks; one that
@@ -118,26 +113,23 @@ func TestPreseededDiskSelector(t *testing.T) {
 		pre.Selector = partition.Selector{Model: "Samsung SSD 870"}
 		h := newHarness(t, newFake(), Options{Preseed: &pre}, 80, 24)
 		h.wantScreen(ScreenAccounts)
-		h.typeText(testKey)
-		h.press("enter", "enter")
-		h.idle()
+		h.Type(testKey)
+		h.PressIdle("enter", "enter")
 		h.wantScreen(ScreenSummary)
-		h.wantView("Type sdb to confirm")
+		h.WantView("Type sdb to confirm")
 	})
 	t.Run("no match", func(t *testing.T) {
 		pre := base
 		pre.Selector = partition.Selector{Serial: "NOPE"}
 		h := newHarness(t, newFake(), Options{Preseed: &pre}, 80, 24)
-		h.typeText(testKey)
-		h.press("enter", "enter")
-		h.idle()
+		h.Type(testKey)
+		h.PressIdle("enter", "enter")
 		h.wantScreen(ScreenDisk)
-		if !strings.Contains(h.view(), "The answer file's disk:") {
-			t.Errorf("no reason shown:\n%s", h.view())
+		if !strings.Contains(h.View(), "The answer file's disk:") {
+			t.Errorf("no reason shown:\n%s", h.View())
 		}
 		h.pickDisk("sdb")
-		h.press("enter")
-		h.idle()
+		h.PressIdle("enter")
 		h.wantScreen(ScreenSummary)
 	})
 }
@@ -149,16 +141,15 @@ func TestPreseededUsersKept(t *testing.T) {
 		Users: []installer.UserRequest{{Name: "qa", Password: "one-pass-word"}, {Name: "ops", SSHAuthorizedKeys: []string{testKey}}}}
 	h := newHarness(t, newFake(), Options{Preseed: pre}, 80, 24)
 	h.wantScreen(ScreenAccounts)
-	h.wantView("User name     qa", "The answer file's 1 other accounts are created as it says.")
-	h.press("up", "up", "up", "up", "up") // to the user name
-	h.press("ctrl+u")
-	h.typeText("alex")
-	h.press("tab", "ctrl+u")
-	h.typeText("two-pass-word")
-	h.press("tab", "ctrl+u")
-	h.typeText("two-pass-word")
-	h.press("tab", "tab", "tab", "enter")
-	h.idle()
+	h.WantView("User name     qa", "The answer file's 1 other accounts are created as it says.")
+	h.Press("up", "up", "up", "up", "up") // to the user name
+	h.Press("ctrl+u")
+	h.Type("alex")
+	h.Press("tab", "ctrl+u")
+	h.Type("two-pass-word")
+	h.Press("tab", "ctrl+u")
+	h.Type("two-pass-word")
+	h.PressIdle("tab", "tab", "tab", "enter")
 	h.wantScreen(ScreenSummary)
 	u := h.m.Request().Users
 	if len(u) != 2 || u[0].Name != "alex" || u[0].Password != "two-pass-word" || u[1].Name != "ops" {

@@ -28,75 +28,58 @@ func TestResizeKeepsEveryScreenInside(t *testing.T) {
 	}{
 		{name: "welcome", drive: func(h *harness) {}, screen: ScreenWelcome},
 		{name: "welcome picker", drive: func(h *harness) {
-			h.press("up", "up", "enter")
-			h.typeText("en")
+			h.Press("up", "up", "enter")
+			h.Type("en")
 		}, screen: ScreenWelcome},
-		{name: "network with a passphrase", fake: (*fakeBackend).offline, drive: func(h *harness) {
-			h.toNetwork()
-			h.press("down", "enter")
-			h.typeText("secret")
-		}, screen: ScreenNetwork},
+		{name: "network with a passphrase", fake: (*fakeBackend).offline, drive: func(h *harness) { h.typePassphrase("secret") }, screen: ScreenNetwork},
 		{name: "edition filtered", drive: func(h *harness) {
 			h.toEdition()
-			h.press("/")
-			h.typeText("blue")
-			h.idle()
+			h.Press("/")
+			h.Type("blue")
+			h.Idle()
 		}, screen: ScreenEdition},
 		{name: "edition custom image checked", fake: customOK, drive: func(h *harness) {
-			h.toEdition()
-			h.press("pgdown", "enter")
-			h.typeText("registry.example.com/team/os:1")
-			h.press("enter")
-			h.idle()
+			h.typeCustomImage("registry.example.com/team/os:1")
+			h.PressIdle("enter")
 		}, screen: ScreenEdition},
 		{name: "disk on a refused disk", drive: func(h *harness) {
 			h.toDisk()
-			h.press("down", "down", "enter")
-			h.idle()
+			h.PressIdle("down", "down", "enter")
 		}, screen: ScreenDisk},
 		{name: "storage with encryption", drive: func(h *harness) {
 			h.toStorage("nvme1n1")
-			h.press("up", "space", "tab")
-			h.typeText("abc")
+			h.Press("up", "space", "tab")
+			h.Type("abc")
 		}, screen: ScreenStorage},
 		{name: "accounts with an error", drive: func(h *harness) {
-			h.toAccounts("sdb")
-			h.press("up", "left", "down")
-			h.typeText("alex")
-			h.press("tab", "tab", "tab", "tab", "tab", "enter")
-			h.idle()
+			h.typeUser("alex")
+			h.PressIdle("tab", "tab", "tab", "tab", "tab", "enter")
 		}, screen: ScreenAccounts},
 		{name: "summary half typed", drive: func(h *harness) {
 			h.toSummary("sdb")
-			h.typeText("sd")
-			h.press("pgdown")
+			h.Type("sd")
+			h.Press("pgdown")
 		}, screen: ScreenSummary},
 		{name: "progress with bytes and time left", fake: func(f *fakeBackend) {
 			f.next = make(chan struct{})
 			f.install = etaInstall(f.next)
 		}, drive: func(h *harness) {
 			h.toProgress()
-			h.until("bootc at 45%", func() bool { return strings.Contains(h.view(), "45%") })
+			h.Until("bootc at 45%", func() bool { return strings.Contains(h.View(), "45%") })
 			close(h.fake.next)
-			h.until("bootc at 75%", func() bool { return strings.Contains(h.view(), "75%") })
+			h.Until("bootc at 75%", func() bool { return strings.Contains(h.View(), "75%") })
 		}, screen: ScreenProgress},
 		{name: "progress with log", fake: hold(upToBootc), drive: func(h *harness) {
 			h.toProgress()
-			h.until("bootc running", func() bool { return h.stepState(installer.StepBootc) == "running" })
-			h.press("l", "?")
+			h.Until("bootc running", func() bool { return h.stepState(installer.StepBootc) == "running" })
+			h.Press("l", "?")
 		}, screen: ScreenProgress},
 		{name: "quit dialog", drive: func(h *harness) {
 			h.toDisk()
-			h.press("q")
+			h.Press("q")
 		}, screen: ScreenDisk},
-		{name: "done", drive: func(h *harness) {
-			h.toProgress()
-			h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
-		}, screen: ScreenDone},
-		{name: "error", fake: func(f *fakeBackend) { f.install = failingInstall }, drive: func(h *harness) {
-			h.toProgress()
-			h.until("the error screen", func() bool { return h.m.Screen() == ScreenError })
-		}, screen: ScreenError},
+		{name: "done", drive: (*harness).toDone, screen: ScreenDone},
+		{name: "error", fake: func(f *fakeBackend) { f.install = failingInstall }, drive: (*harness).toError, screen: ScreenError},
 	}
 	for _, st := range states {
 		t.Run(st.name, func(t *testing.T) {
@@ -106,13 +89,13 @@ func TestResizeKeepsEveryScreenInside(t *testing.T) {
 			}
 			h := newHarness(t, f, Options{Demo: true, Simulated: true}, 80, 24)
 			st.drive(h)
-			before := h.view()
+			before := h.View()
 			for _, s := range sizes {
-				h.send(tea.WindowSizeMsg{Width: s[0], Height: s[1]})
+				h.Send(tea.WindowSizeMsg{Width: s[0], Height: s[1]})
 				checkLayout(t, h, s[0], s[1])
 				h.wantScreen(st.screen)
 			}
-			if after := h.view(); after != before {
+			if after := h.View(); after != before {
 				t.Errorf("back at 80x24 the screen changed:\n--- before\n%s\n--- after\n%s", before, after)
 			}
 		})
@@ -147,8 +130,7 @@ func TestNoColor(t *testing.T) {
 	}
 	h := newHarness(t, newFake(), Options{Demo: true}, 80, 24)
 	h.toDisk()
-	h.press("down", "down")
-	h.idle()
+	h.PressIdle("down", "down")
 
 	raw := h.m.render()
 	if colourSGR(raw) == "" {

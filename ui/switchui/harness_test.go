@@ -3,26 +3,20 @@ package switchui
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/universal-atomic-installer/uai/catalog"
 	"github.com/universal-atomic-installer/uai/installer"
 	"github.com/universal-atomic-installer/uai/installer/host"
 	"github.com/universal-atomic-installer/uai/installer/rebase"
+	"github.com/universal-atomic-installer/uai/ui/internal/uitest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // t0 is the fixed time of the fake clock and the scripted engine.
 var t0 = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
@@ -203,162 +197,52 @@ func failingPull(_ context.Context, p *rebase.Plan, sink rebase.Sink) (rebase.Re
 	return res, err
 }
 
-// fakeClock is the screens' clock; tests move it.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
-// harness drives the model without a terminal: it feeds messages to
-// Update, runs the commands it returns on goroutines (as Bubble Tea does)
-// and feeds their messages back.
+// harness drives the model without a terminal (see uitest.Loop).
 type harness struct {
-	t       *testing.T
-	fake    *fakeBackend
-	clock   *fakeClock
-	m       *Model
-	msgs    chan tea.Msg
-	pending atomic.Int64
-	quit    bool
+	*uitest.Loop
+	t     *testing.T
+	fake  *fakeBackend
+	clock *uitest.Clock
+	m     *Model
 }
 
 func newHarness(t *testing.T, f *fakeBackend, o Options, w, h int) *harness {
 	t.Helper()
-	clock := &fakeClock{now: t0}
-	hs := &harness{t: t, fake: f, clock: clock, m: newModel(t.Context(), f, o, clock.Now, false), msgs: make(chan tea.Msg, 1024)}
-	hs.send(tea.WindowSizeMsg{Width: w, Height: h})
-	hs.run(hs.m.Init())
-	hs.idle()
+	clock := uitest.NewClock(t0)
+	m := newModel(t.Context(), f, o, clock.Now, false)
+	hs := &harness{t: t, fake: f, clock: clock, m: m}
+	hs.Loop = uitest.NewLoop(t, uitest.Model{
+		Update: func(msg tea.Msg) tea.Cmd {
+			_, cmd := m.Update(msg)
+			return cmd
+		},
+		Render: m.render,
+		Screen: func() string { return m.Screen().String() },
+		// On the progress screen a command always waits for the engine.
+		Streaming: func() bool { return m.Screen() == ScreenProgress },
+	})
+	hs.Send(tea.WindowSizeMsg{Width: w, Height: h})
+	hs.Run(m.Init())
+	hs.Idle()
 	return hs
 }
-
-func (h *harness) run(cmd tea.Cmd) {
-	if cmd == nil {
-		return
-	}
-	h.pending.Add(1)
-	go func() {
-		defer h.pending.Add(-1)
-		if msg := cmd(); msg != nil {
-			h.msgs <- msg
-		}
-	}()
-}
-
-func (h *harness) send(msg tea.Msg) {
-	switch msg := msg.(type) {
-	case tea.BatchMsg:
-		for _, c := range msg {
-			h.run(c)
-		}
-		return
-	case tea.QuitMsg:
-		h.quit = true
-		return
-	}
-	_, cmd := h.m.Update(msg)
-	h.run(cmd)
-}
-
-func (h *harness) press(keys ...string) {
-	for _, k := range keys {
-		h.send(keyMsg(k))
-	}
-}
-
-func keyMsg(k string) tea.KeyPressMsg {
-	switch k {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	case "up":
-		return tea.KeyPressMsg{Code: tea.KeyUp}
-	case "down":
-		return tea.KeyPressMsg{Code: tea.KeyDown}
-	case "pgdown":
-		return tea.KeyPressMsg{Code: tea.KeyPgDown}
-	case "pgup":
-		return tea.KeyPressMsg{Code: tea.KeyPgUp}
-	case "ctrl+c":
-		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-	}
-	r := []rune(k)
-	if len(r) != 1 {
-		panic("keyMsg: unknown key " + k)
-	}
-	return tea.KeyPressMsg{Code: r[0], Text: k}
-}
-
-// idle processes messages until no command runs and none is queued. On
-// the progress screen a command always waits for the engine: use until.
-func (h *harness) idle() {
-	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for h.m.Screen() != ScreenProgress {
-		select {
-		case msg := <-h.msgs:
-			h.send(msg)
-			continue
-		default:
-		}
-		if h.pending.Load() == 0 && len(h.msgs) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("model did not settle; on screen %s:\n%s", h.m.Screen(), h.view())
-		}
-		select {
-		case msg := <-h.msgs:
-			h.send(msg)
-		case <-time.After(time.Millisecond):
-		}
-	}
-}
-
-func (h *harness) until(what string, cond func() bool) {
-	h.t.Helper()
-	deadline := time.After(10 * time.Second)
-	for !cond() {
-		select {
-		case msg := <-h.msgs:
-			h.send(msg)
-		case <-deadline:
-			h.t.Fatalf("waited in vain for %s; on screen %s:\n%s", what, h.m.Screen(), h.view())
-		}
-	}
-}
-
-func (h *harness) view() string { return ansi.Strip(h.m.render()) }
 
 func (h *harness) wantScreen(s Screen) {
 	h.t.Helper()
 	if got := h.m.Screen(); got != s {
-		h.t.Fatalf("screen = %s, want %s:\n%s", got, s, h.view())
+		h.t.Fatalf("screen = %s, want %s:\n%s", got, s, h.View())
 	}
 }
 
 // toTargets opens the target list with the cursor on edition id.
 func (h *harness) toTargets(id string) {
 	h.t.Helper()
-	h.press("enter")
+	h.Press("enter")
 	h.wantScreen(ScreenTargets)
 	for i, t := range h.m.ov.Targets {
 		if t.Edition == id {
 			for range i {
-				h.press("down")
+				h.Press("down")
 			}
 			return
 		}
@@ -369,35 +253,13 @@ func (h *harness) toTargets(id string) {
 func (h *harness) toConfirm(id string) {
 	h.t.Helper()
 	h.toTargets(id)
-	h.press("enter")
-	h.idle()
+	h.PressIdle("enter")
 	h.wantScreen(ScreenConfirm)
 }
 
 func (h *harness) toProgress(id string) {
 	h.t.Helper()
 	h.toConfirm(id)
-	h.press("y")
-	h.until("the progress screen", func() bool { return h.m.Screen() == ScreenProgress })
-}
-
-// golden compares got with testdata/NAME.golden, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui/switchui -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("view differs from %s (go test ./ui/switchui -update rewrites it)\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	h.Press("y")
+	h.Until("the progress screen", func() bool { return h.m.Screen() == ScreenProgress })
 }

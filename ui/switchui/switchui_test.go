@@ -12,6 +12,7 @@ import (
 
 	"github.com/universal-atomic-installer/uai/installer"
 	"github.com/universal-atomic-installer/uai/installer/rebase"
+	"github.com/universal-atomic-installer/uai/ui/internal/uitest"
 )
 
 func TestGoldenViews(t *testing.T) {
@@ -33,54 +34,53 @@ func TestGoldenViews(t *testing.T) {
 		{name: "targets_unavailable", fake: func(f *fakeBackend) { f.e.Arch = "arm64" }, drive: func(h *harness) {
 			h.toTargets("fedora-kinoite")
 			for range len(h.m.ov.Targets) {
-				h.press("down")
+				h.Press("down")
 			}
 		}},
 		{name: "checking", fake: func(f *fakeBackend) { f.planGate = make(chan struct{}) }, drive: func(h *harness) {
 			h.toTargets("fedora-kinoite")
-			h.press("enter")
+			h.Press("enter")
 			h.wantScreen(ScreenChecking)
 		}},
 		{name: "confirm", drive: func(h *harness) { h.toConfirm("fedora-bootc-44") }},
 		{name: "confirm_scrolled", drive: func(h *harness) {
 			h.toConfirm("fedora-bootc-44")
-			h.press("pgdown")
+			h.Press("pgdown")
 		}},
 		{name: "confirm_refused", drive: func(h *harness) { h.toConfirm("fedora-iot") }},
 		{name: "progress_pull", opts: demo, fake: func(f *fakeBackend) {
 			f.run = hold(midPull, make(chan struct{}), nil)
 		}, drive: func(h *harness) {
 			h.toProgress("fedora-kinoite")
-			h.until("the pull at 45%", func() bool { return strings.Contains(h.view(), "45%") })
+			h.Until("the pull at 45%", func() bool { return strings.Contains(h.View(), "45%") })
 			h.clock.Set(t0.Add(6 * time.Second))
 		}},
 		{name: "progress_staging", fake: func(f *fakeBackend) {
 			f.run = hold(func(s *script, p *rebase.Plan) { midPull(s, p); toStaging(s, p) }, make(chan struct{}), nil)
 		}, drive: func(h *harness) {
 			h.toProgress("fedora-kinoite")
-			h.until("staging", func() bool { return strings.Contains(h.view(), "[x] merging") })
+			h.Until("staging", func() bool { return strings.Contains(h.View(), "[x] merging") })
 			h.clock.Set(t0.Add(12 * time.Second))
 		}},
 		{name: "progress_stop_dialog", fake: func(f *fakeBackend) {
 			f.run = hold(midPull, make(chan struct{}), nil)
 		}, drive: func(h *harness) {
 			h.toProgress("fedora-kinoite")
-			h.until("the pull", func() bool { return strings.Contains(h.view(), "45%") })
-			h.press("ctrl+c")
+			h.Until("the pull", func() bool { return strings.Contains(h.View(), "45%") })
+			h.Press("ctrl+c")
 		}},
 		{name: "done", drive: func(h *harness) {
 			h.toProgress("fedora-kinoite")
-			h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
+			h.Until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
 		}},
 		{name: "done_rebooting", drive: func(h *harness) {
 			h.toProgress("fedora-kinoite")
-			h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
-			h.press("r")
-			h.idle()
+			h.Until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
+			h.PressIdle("r")
 		}},
 		{name: "error", fake: func(f *fakeBackend) { f.run = failingPull }, drive: func(h *harness) {
 			h.toProgress("fedora-kinoite")
-			h.until("the error screen", func() bool { return h.m.Screen() == ScreenError })
+			h.Until("the error screen", func() bool { return h.m.Screen() == ScreenError })
 		}},
 		{name: "too_small_terminal", w: 30, h: 10, drive: func(h *harness) {}},
 	}
@@ -108,7 +108,7 @@ func TestGoldenViews(t *testing.T) {
 			h := newHarness(t, f, tc.opts, w, ht)
 			tc.drive(h)
 			checkLayout(t, h, w, ht)
-			golden(t, tc.name, h.view())
+			uitest.Golden(t, tc.name, h.View())
 		})
 	}
 }
@@ -134,36 +134,33 @@ func TestSwitchFlow(t *testing.T) {
 	f := newFake(statusJSON)
 	h := newHarness(t, f, Options{}, 80, 24)
 	h.wantScreen(ScreenCurrent)
-	if !strings.Contains(h.view(), "Fedora Silverblue") || !strings.Contains(h.view(), "fedora-silverblue") {
-		t.Fatalf("booted edition not shown:\n%s", h.view())
+	if !strings.Contains(h.View(), "Fedora Silverblue") || !strings.Contains(h.View(), "fedora-silverblue") {
+		t.Fatalf("booted edition not shown:\n%s", h.View())
 	}
 	h.toTargets("fedora-bootc-44")
 	// An edition that cannot run here is not chosen.
-	h.press("esc")
+	h.Press("esc")
 	h.wantScreen(ScreenCurrent)
 	h.toConfirm("fedora-bootc-44")
-	if !strings.Contains(h.view(), "without a graphical desktop") {
-		t.Errorf("the desktop-to-server warning is not on the confirm screen:\n%s", h.view())
+	if !strings.Contains(h.View(), "without a graphical desktop") {
+		t.Errorf("the desktop-to-server warning is not on the confirm screen:\n%s", h.View())
 	}
-	h.press("esc")
+	h.Press("esc")
 	h.wantScreen(ScreenTargets)
-	h.press("enter")
-	h.idle()
-	h.press("y")
-	h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
+	h.PressIdle("enter")
+	h.Press("y")
+	h.Until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
 	if r := h.m.Result(); !r.Staged || r.ExitCode != 0 || r.Edition != "fedora-bootc-44" {
 		t.Errorf("result %+v", r)
 	}
-	h.press("r")
-	h.idle()
-	h.press("r") // once is enough
-	h.idle()
-	if f.runs != 1 || f.reboots != 1 || !strings.Contains(h.view(), "Rebooting: asked logind to reboot") {
-		t.Errorf("runs %d reboots %d\n%s", f.runs, f.reboots, h.view())
+	h.PressIdle("r")
+	h.Press("r") // once is enough
+	h.Idle()
+	if f.runs != 1 || f.reboots != 1 || !strings.Contains(h.View(), "Rebooting: asked logind to reboot") {
+		t.Errorf("runs %d reboots %d\n%s", f.runs, f.reboots, h.View())
 	}
-	h.press("q")
-	h.idle()
-	if !h.quit {
+	h.PressIdle("q")
+	if !h.Quit {
 		t.Error("q did not leave the done screen")
 	}
 }
@@ -174,13 +171,12 @@ func TestUnavailableTargetIsNotChosen(t *testing.T) {
 	h := newHarness(t, f, Options{}, 80, 24)
 	h.toTargets("fedora-kinoite")
 	for range len(h.m.ov.Targets) {
-		h.press("down")
+		h.Press("down")
 	}
 	if h.m.ov.Targets[h.m.cursor].Available {
 		t.Fatal("the last target is available; the test needs one that is not")
 	}
-	h.press("enter")
-	h.idle()
+	h.PressIdle("enter")
 	h.wantScreen(ScreenTargets)
 }
 
@@ -188,13 +184,13 @@ func TestRefusedPlanGoesBack(t *testing.T) {
 	f := newFake(statusJSON)
 	h := newHarness(t, f, Options{}, 80, 24)
 	h.toConfirm("fedora-iot")
-	if !strings.Contains(h.view(), "is not a bootable container") {
-		t.Fatalf("refusal not shown:\n%s", h.view())
+	if !strings.Contains(h.View(), "is not a bootable container") {
+		t.Fatalf("refusal not shown:\n%s", h.View())
 	}
-	h.press("y") // nothing to confirm
-	h.idle()
+	h.Press("y") // nothing to confirm
+	h.Idle()
 	h.wantScreen(ScreenConfirm)
-	h.press("esc")
+	h.Press("esc")
 	h.wantScreen(ScreenTargets)
 	if f.runs != 0 {
 		t.Error("a refused plan ran")
@@ -206,14 +202,14 @@ func TestStopDuringPullQuitsWithAbortedResult(t *testing.T) {
 	f.run = hold(midPull, make(chan struct{}), nil)
 	h := newHarness(t, f, Options{}, 80, 24)
 	h.toProgress("fedora-kinoite")
-	h.until("the pull", func() bool { return strings.Contains(h.view(), "45%") })
-	h.press("ctrl+c")
-	h.press("n")
+	h.Until("the pull", func() bool { return strings.Contains(h.View(), "45%") })
+	h.Press("ctrl+c")
+	h.Press("n")
 	if h.m.stopping || h.m.run.done {
 		t.Fatal("n did not close the dialog")
 	}
-	h.press("ctrl+c", "y")
-	h.until("the quit", func() bool { return h.quit })
+	h.Press("ctrl+c", "y")
+	h.Until("the quit", func() bool { return h.Quit })
 	if r := h.m.Result(); r.ExitCode != installer.ClassAborted.ExitCode() {
 		t.Errorf("result %+v", r)
 	}
@@ -225,12 +221,11 @@ func TestErrorScreenGoesBackToAFreshStatus(t *testing.T) {
 	f.run = failingPull
 	h := newHarness(t, f, Options{}, 80, 24)
 	h.toProgress("fedora-kinoite")
-	h.until("the error screen", func() bool { return h.m.Screen() == ScreenError })
+	h.Until("the error screen", func() bool { return h.m.Screen() == ScreenError })
 	if r := h.m.Result(); r.ExitCode != 5 || r.Class != "dependency" {
 		t.Errorf("result %+v", r)
 	}
-	h.press("esc")
-	h.idle()
+	h.PressIdle("esc")
 	h.wantScreen(ScreenCurrent)
 }
 
@@ -239,11 +234,10 @@ func TestRebootFailureIsShown(t *testing.T) {
 	f.rebootErr = errors.New("ask logind to reboot: Access denied")
 	h := newHarness(t, f, Options{}, 80, 24)
 	h.toProgress("fedora-kinoite")
-	h.until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
-	h.press("r")
-	h.idle()
-	if !strings.Contains(h.view(), "The reboot failed: ask logind to reboot: Access denied") {
-		t.Errorf("view:\n%s", h.view())
+	h.Until("the done screen", func() bool { return h.m.Screen() == ScreenDone })
+	h.PressIdle("r")
+	if !strings.Contains(h.View(), "The reboot failed: ask logind to reboot: Access denied") {
+		t.Errorf("view:\n%s", h.View())
 	}
 }
 
@@ -253,9 +247,8 @@ func TestResultWithoutASwitch(t *testing.T) {
 	if r := h.m.Result(); r.ExitCode != 0 || r.Stopped != "left without switching" {
 		t.Errorf("%+v", r)
 	}
-	h.press("q")
-	h.idle()
-	if !h.quit {
+	h.PressIdle("q")
+	if !h.Quit {
 		t.Error("q did not quit")
 	}
 	g := newHarness(t, newFake(`{"apiVersion":"org.containers.bootc/v1","kind":"BootcHost","metadata":{"name":"host"},"spec":{"image":null,"bootOrder":"default"},"status":{"staged":null,"booted":null,"rollback":null,"rollbackQueued":false,"type":null}}`), Options{}, 80, 24)
@@ -303,7 +296,7 @@ func TestTextReport(t *testing.T) {
 	s.emit(rebase.Event{Type: installer.EventStepProgress, Step: rebase.StepPull, Unit: "bytes", Done: 253 * mb, Total: 560 * mb, Steps: 1, StepsTotal: 3})
 	toStaging(s, p)
 	finishSwitch(s, p)
-	golden(t, "report_text", b.String())
+	uitest.Golden(t, "report_text", b.String())
 	if n := strings.Count(b.String(), "    pull: "); n != 2 {
 		t.Errorf("%d pull progress lines; one per finished layer or end", n)
 	}
