@@ -193,22 +193,29 @@ func TestLoopPartscan(t *testing.T) {
 	}
 }
 
-func TestLoopRemovePartitionNodes(t *testing.T) {
+// appliedLoop attaches a 4 GiB image as a loop device and writes the
+// whole-disk layout to it, partition nodes and all.
+func appliedLoop(t *testing.T) (img, dev string, l Layout) {
+	t.Helper()
 	requireRoot(t)
 	requireTools(t, "losetup", "partx", "sfdisk")
-	img := sparseImage(t, 4<<30)
-	dev := attachLoop(t, img, 512)
+	img = sparseImage(t, 4<<30)
+	dev = attachLoop(t, img, 512)
 	d, err := Describe(dev)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := PlanWholeDisk(d, WholeDiskOptions{Arch: "amd64", RootFilesystem: "xfs"})
-	if err != nil {
+	if l, err = PlanWholeDisk(d, WholeDiskOptions{Arch: "amd64", RootFilesystem: "xfs"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Apply(dev, l); err != nil {
 		t.Fatal(err)
 	}
+	return img, dev, l
+}
+
+func TestLoopRemovePartitionNodes(t *testing.T) {
+	img, dev, l := appliedLoop(t)
 	if len(loopPartitions(dev)) != 3 {
 		t.Fatalf("partitions after Apply: %v", loopPartitions(dev))
 	}
@@ -232,21 +239,7 @@ func TestLoopRemovePartitionNodes(t *testing.T) {
 // unmount) is removed once it is free; one held open for good is refused
 // after busyWait with the kernel's EBUSY.
 func TestLoopRemovePartitionNodesBusy(t *testing.T) {
-	requireRoot(t)
-	requireTools(t, "losetup", "partx", "sfdisk")
-	img := sparseImage(t, 4<<30)
-	dev := attachLoop(t, img, 512)
-	d, err := Describe(dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := PlanWholeDisk(d, WholeDiskOptions{Arch: "amd64", RootFilesystem: "xfs"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Apply(dev, l); err != nil {
-		t.Fatal(err)
-	}
+	_, dev, l := appliedLoop(t)
 	old := busyWait
 	t.Cleanup(func() { busyWait = old })
 
