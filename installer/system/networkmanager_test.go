@@ -1,11 +1,8 @@
 package system_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -21,29 +18,7 @@ import (
 // points DBUS_SYSTEM_BUS_ADDRESS at it, as a test of the uai binary does.
 func busWith(t *testing.T, export func(conn *dbus.Conn) error) {
 	t.Helper()
-	if _, err := exec.LookPath("dbus-daemon"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("dbus-daemon is missing; install the Debian package dbus-daemon")
-		}
-		t.Skip("SKIPPED LOUDLY: dbus-daemon is missing (Debian package dbus-daemon); CI runs this test")
-	}
-	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("read the bus address: %v", err)
-	}
-	addr := strings.TrimSpace(line)
+	addr := system.PrivateBus(t)
 	if export != nil {
 		conn, err := dbus.Connect(addr)
 		if err != nil {

@@ -171,3 +171,6 @@ func TestCancelledContextStopsTheCall(t *testing.T) {
 		t.Fatalf("a cancelled reboot request: %v, fallback ran %q", err, rec.Lines())
 	}
 }
+
+// PrivateBus is privateBus for the package's external tests.
+var PrivateBus = privateBus
