@@ -579,14 +579,18 @@ func describe(v any) string {
 // "minDiskGib" silently, matching case-insensitively).
 func didYouMean(k string, names []string) string {
 	for _, n := range names {
-		if strings.EqualFold(n, k) || editDistance(strings.ToLower(n), strings.ToLower(k)) <= len(n)/4 {
+		if strings.EqualFold(n, k) || EditDistance(strings.ToLower(n), strings.ToLower(k)) <= len(n)/4 {
 			return fmt.Sprintf(" (did you mean %q?)", n)
 		}
 	}
 	return ""
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance of a and b, for the "did you
+// mean" hints of the catalog's and the answer file's unknown keys. Strings
+// longer than 64 bytes are never typos of a field name: 99, without the
+// quadratic work.
+func EditDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 99 // not a typo of a field name; skip the quadratic work
 	}

@@ -13,7 +13,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/pelletier/go-toml/v2"
+
 	"github.com/pelletier/go-toml/v2/unstable"
+	"github.com/universal-atomic-installer/uai/catalog"
 )
 
 // A file is read in three passes. go-toml decodes it into a generic tree
@@ -391,34 +393,11 @@ func suggest(k string, o *object) string {
 	}
 	best, bestD := "", limit+1
 	for _, f := range o.fields {
-		if d := editDistance(strings.ToLower(k), f.name); d < bestD {
+		if d := catalog.EditDistance(strings.ToLower(k), f.name); d < bestD {
 			best, bestD = f.name, d
 		}
 	}
 	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func (d *doc) checkType(f field, v any, p string, rep *Report) bool {
