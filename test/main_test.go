@@ -80,34 +80,46 @@ func runUAIAs(t *testing.T, cred *syscall.Credential, args ...string) runResult 
 // line is a v1 event, and the last one is the only result record.
 func events(t *testing.T, stdout string) ([]installer.Event, installer.Result) {
 	t.Helper()
-	var evs []installer.Event
+	evs := decodeEvents(t, stdout, "a v1 event", func(e installer.Event) (int, bool, bool) {
+		return e.V, e.Type == installer.EventResult, e.Result != nil
+	})
+	return evs, *evs[len(evs)-1].Result
+}
+
+// decodeEvents decodes JSON-lines output strictly (no unknown fields) into
+// events of type E and checks the stream's shape: every line of event
+// version 1, and the last line the only result record. fields returns an
+// event's version, whether it is a result record, and whether it carries
+// its result.
+func decodeEvents[E any](t *testing.T, stdout, what string, fields func(E) (v int, result, hasResult bool)) []E {
+	t.Helper()
+	var evs []E
 	sc := bufio.NewScanner(strings.NewReader(stdout))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		var e installer.Event
+		var e E
 		dec := json.NewDecoder(strings.NewReader(sc.Text()))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&e); err != nil {
-			t.Fatalf("event line is not a v1 event: %v\n%s", err, sc.Text())
+			t.Fatalf("line is not %s: %v\n%s", what, err, sc.Text())
 		}
-		if e.V != 1 {
-			t.Fatalf("event version %d, want 1: %s", e.V, sc.Text())
+		if v, _, _ := fields(e); v != installer.EventVersion {
+			t.Fatalf("event version %d, want %d: %s", v, installer.EventVersion, sc.Text())
 		}
 		evs = append(evs, e)
 	}
 	if len(evs) == 0 {
 		t.Fatalf("no events in output")
 	}
-	last := evs[len(evs)-1]
-	if last.Type != installer.EventResult || last.Result == nil {
-		t.Fatalf("last event is %s, want result", last.Type)
+	if _, result, has := fields(evs[len(evs)-1]); !result || !has {
+		t.Fatalf("the last event is not a result record: %+v", evs[len(evs)-1])
 	}
 	for _, e := range evs[:len(evs)-1] {
-		if e.Type == installer.EventResult {
+		if _, result, _ := fields(e); result {
 			t.Fatalf("more than one result record")
 		}
 	}
-	return evs, *last.Result
+	return evs
 }
 
 // sparseImage creates a sparse image file of size bytes in dir.

@@ -1,7 +1,6 @@
 package test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -139,34 +138,15 @@ func (h *swHost) status() *bootc.Host {
 // with only the documented fields, the last the one result record.
 func swEvents(t *testing.T, stdout string) ([]rebase.Event, rebase.Result) {
 	t.Helper()
-	var evs []rebase.Event
-	sc := bufio.NewScanner(strings.NewReader(stdout))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e rebase.Event
-		dec := json.NewDecoder(strings.NewReader(sc.Text()))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&e); err != nil {
-			t.Fatalf("line is not a switch event: %v\n%s", err, sc.Text())
-		}
-		if e.V != installer.EventVersion || e.Time.IsZero() {
-			t.Fatalf("event without version or time: %s", sc.Text())
-		}
-		evs = append(evs, e)
-	}
-	if len(evs) == 0 {
-		t.Fatal("no events")
-	}
-	last := evs[len(evs)-1]
-	if last.Type != installer.EventResult || last.Result == nil {
-		t.Fatalf("last event is %s, want result", last.Type)
-	}
-	for _, e := range evs[:len(evs)-1] {
-		if e.Type == installer.EventResult {
-			t.Fatal("more than one result record")
+	evs := decodeEvents(t, stdout, "a switch event", func(e rebase.Event) (int, bool, bool) {
+		return e.V, e.Type == installer.EventResult, e.Result != nil
+	})
+	for _, e := range evs {
+		if e.Time.IsZero() {
+			t.Fatalf("switch event without a time: %+v", e)
 		}
 	}
-	return evs, *last.Result
+	return evs, *evs[len(evs)-1].Result
 }
 
 // swSteps lists "started X" / "ok X" / "failed X" / "skipped X" in order.
