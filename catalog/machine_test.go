@@ -83,6 +83,9 @@ func TestReadMachine(t *testing.T) {
 func TestReadMachineHere(t *testing.T) {
 	m, err := ReadMachine("/")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI machines have /sys and /proc: %v", err)
+		}
 		t.Skipf("SKIPPED LOUDLY: this system lacks /sys or /proc: %v", err)
 	}
 	if m.RAMBytes < 64<<20 || m.Arch == "" {
